@@ -1,0 +1,126 @@
+package shift
+
+import "time"
+
+// Release is everything one release needs: plain values the provider builds from HCL.
+type Release struct {
+	Function string // name or unqualified ARN
+	Alias    string
+
+	// Exactly one of CodeSha256 (publish $LATEST guarded by this hash, or reuse the newest
+	// published version with it) and Version (release an already published version).
+	CodeSha256  string
+	Version     string
+	Description string // for the version it publishes
+
+	Schedule Schedule // the resolved steps; empty Steps means AllAtOnce
+
+	Alarms                 []string // names (ARNs already reduced to names)
+	AlarmPollInterval      time.Duration
+	IgnoreAlarms           bool
+	IgnorePollAlarmFailure bool
+
+	PreTrafficHook  string // function name or ARN; "" for none
+	PostTrafficHook string
+
+	MetricGates  *MetricGates // nil for none
+	KeepVersions int          // 0: keep every version
+
+	// RollbackTimeout bounds the rollback, which runs detached from the caller's context.
+	// Zero means DefaultRollbackTimeout.
+	RollbackTimeout time.Duration
+}
+
+// DefaultRollbackTimeout bounds a rollback when Release.RollbackTimeout is zero.
+const DefaultRollbackTimeout = 2 * time.Minute
+
+// Step is one traffic step: Percent (0 < p < 100) of traffic on the target, held for Hold.
+type Step struct {
+	Percent float64
+	Hold    time.Duration
+}
+
+// Schedule is a resolved traffic-shift plan: the weighted steps before the final 100%.
+type Schedule struct {
+	Name  string // the preset or kind it came from, e.g. "Canary10Percent5Minutes", "linear"
+	Steps []Step
+}
+
+// MetricGates are checks on the alias's own Lambda metrics, split by ExecutedVersion.
+type MetricGates struct {
+	MaxErrorRate      *float64       // canary Errors/Invocations over the step so far
+	MaxP99Duration    *time.Duration // canary p99 Duration
+	CompareToBaseline bool           // canary error rate not significantly worse than baseline
+	Confidence        float64        // for the comparison; default 0.95
+	MinInvocations    int            // fewer canary invocations by the end of a hold fails; 0 disables
+}
+
+// Status is how a release ended.
+type Status string
+
+const (
+	StatusSucceeded  Status = "Succeeded"
+	StatusRolledBack Status = "RolledBack"
+	StatusFailed     Status = "Failed"
+	StatusNoChange   Status = "NoChange"
+)
+
+// Result is what a release did and what is live now. It is filled in on every outcome,
+// failures included, so the caller can record the truth.
+type Result struct {
+	DeploymentID    string
+	Status          Status
+	TargetVersion   string
+	PreviousVersion string // what the alias served before ("" on a first release)
+
+	// What the alias serves now, read back after the release or its rollback.
+	// AliasExists is false when a first release failed and its alias was deleted.
+	AliasExists    bool
+	AliasARN       string
+	LiveVersion    string
+	LiveWeights    map[string]float64
+	LiveCodeSha256 string // of LiveVersion
+
+	StartedAt       time.Time
+	FinishedAt      time.Time
+	Message         string
+	Timeline        []Event
+	DeletedVersions []string // by KeepVersions
+}
+
+// Event is one line of a release's timeline.
+type Event struct {
+	Time    time.Time
+	Kind    EventKind
+	Percent float64 // traffic on the target at that moment
+	Detail  string
+}
+
+// EventKind names what happened.
+type EventKind string
+
+const (
+	EventPreflight EventKind = "preflight"
+	EventPublished EventKind = "published"
+	EventHook      EventKind = "hook"
+	EventShift     EventKind = "shift"
+	EventPoll      EventKind = "poll"
+	EventPromote   EventKind = "promote"
+	EventTrip      EventKind = "trip"
+	EventRollback  EventKind = "rollback"
+	EventDone      EventKind = "done"
+	EventRetention EventKind = "retention"
+)
+
+// Observer receives every timeline event as it happens (for progress logging).
+// It must not block.
+type Observer func(Event)
+
+// Live is what an alias serves now, as Read reports it.
+type Live struct {
+	Function   Function
+	AliasARN   string
+	Version    string             // primary version
+	Weights    map[string]float64 // non-empty when the alias is split
+	CodeSha256 string             // of Version
+}
