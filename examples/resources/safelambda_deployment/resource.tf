@@ -1,0 +1,51 @@
+# Release every code change of aws_lambda_function.api behind the "live" alias:
+# 10% of traffic for 5 minutes, then all of it, rolling back if an alarm trips
+# or a hook fails.
+resource "safelambda_deployment" "api" {
+  function_name = aws_lambda_function.api.function_name
+  alias         = "live"
+  code_sha256   = aws_lambda_function.api.code_sha256
+  description   = "release ${var.release}"
+
+  traffic_shift = {
+    preset = "Canary10Percent5Minutes"
+  }
+
+  alarms = [aws_cloudwatch_metric_alarm.api_errors.alarm_name]
+
+  hooks = {
+    pre_traffic  = aws_lambda_function.smoke_test.function_name
+    post_traffic = aws_lambda_function.e2e_test.function_name
+  }
+}
+
+# Custom steps, releasing a version the function already published (publish = true).
+resource "safelambda_deployment" "worker" {
+  function_name = aws_lambda_function.worker.function_name
+  alias         = "live"
+  version       = aws_lambda_function.worker.version
+
+  traffic_shift = {
+    steps = [
+      { percentage = 1, hold = "2m" },
+      { percentage = 25, hold = "5m" },
+    ]
+  }
+
+  alarms              = [aws_cloudwatch_metric_alarm.worker_errors.alarm_name]
+  alarm_poll_interval = "5s"
+  keep_versions       = 10
+
+  timeouts = {
+    create = "30m"
+    update = "30m"
+  }
+}
+
+# API Gateway integrates with the alias, so it always calls what is live.
+resource "aws_apigatewayv2_integration" "api" {
+  api_id                 = aws_apigatewayv2_api.http.id
+  integration_type       = "AWS_PROXY"
+  integration_uri        = safelambda_deployment.api.invoke_arn
+  payload_format_version = "2.0"
+}

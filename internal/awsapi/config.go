@@ -1,0 +1,205 @@
+// Package awsapi builds the AWS SDK clients the provider uses and adapts them to the
+// release engine's interfaces (internal/shift). It holds no release logic.
+package awsapi
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	cwschemas "github.com/aws/aws-sdk-go-v2/service/cloudwatch/schemas"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go/middleware"
+	"github.com/aws/smithy-go/transport/http/protocol/awsjson"
+)
+
+// DefaultMaxRetries matches the hashicorp/aws provider's default.
+const DefaultMaxRetries = 25
+
+// Settings is the provider configuration in plain values (SPEC section 2). Zero values
+// mean "not set": the SDK's own chain (environment, shared files, IMDS) decides.
+type Settings struct {
+	Region                 string
+	Profile                string
+	SharedConfigFiles      []string
+	SharedCredentialsFiles []string
+	AccessKey              string
+	SecretKey              string
+	Token                  string
+	MaxRetries             *int
+	AssumeRole             *AssumeRole
+	Endpoints              Endpoints
+	// UserAgent is appended to every request, e.g. "terraform-provider-safelambda/1.2.3".
+	UserAgentName    string
+	UserAgentVersion string
+}
+
+// AssumeRole is the provider's assume_role block.
+type AssumeRole struct {
+	RoleARN     string
+	SessionName string
+	ExternalID  string
+	Duration    time.Duration
+}
+
+// Endpoints overrides service endpoints (emulators, VPC endpoints). Empty means the SDK
+// resolves it, which honours AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_<SERVICE>.
+type Endpoints struct {
+	Lambda     string
+	CloudWatch string
+	STS        string
+}
+
+// Clients are the SDK clients built from Settings, shared by every resource.
+type Clients struct {
+	Lambda     *lambda.Client
+	CloudWatch *cloudwatch.Client
+	Region     string
+	// Endpoints actually configured (for error messages); "" means AWS's default.
+	LambdaEndpoint     string
+	CloudWatchEndpoint string
+}
+
+// NewClients loads the AWS configuration and builds the clients. It makes no AWS call:
+// credentials are fetched (and any role assumed) on the first request.
+func NewClients(ctx context.Context, s Settings) (*Clients, error) {
+	maxRetries := DefaultMaxRetries
+	if s.MaxRetries != nil {
+		maxRetries = *s.MaxRetries
+	}
+	opts := []func(*config.LoadOptions) error{
+		config.WithRetryer(func() aws.Retryer { return NewRetryer(maxRetries) }),
+	}
+	if s.Region != "" {
+		opts = append(opts, config.WithRegion(s.Region))
+	}
+	if s.Profile != "" {
+		opts = append(opts, config.WithSharedConfigProfile(s.Profile))
+	}
+	if len(s.SharedConfigFiles) > 0 {
+		opts = append(opts, config.WithSharedConfigFiles(expandHome(s.SharedConfigFiles)))
+	}
+	if len(s.SharedCredentialsFiles) > 0 {
+		opts = append(opts, config.WithSharedCredentialsFiles(expandHome(s.SharedCredentialsFiles)))
+	}
+	if s.AccessKey != "" || s.SecretKey != "" {
+		opts = append(opts, config.WithCredentialsProvider(
+			credentials.NewStaticCredentialsProvider(s.AccessKey, s.SecretKey, s.Token)))
+	}
+	if s.UserAgentName != "" {
+		opts = append(opts, config.WithAPIOptions([]func(*middleware.Stack) error{
+			awsmiddleware.AddUserAgentKeyValue(s.UserAgentName, s.UserAgentVersion),
+		}))
+	}
+
+	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("loading the AWS configuration: %w", err)
+	}
+	if cfg.Region == "" {
+		return nil, fmt.Errorf("no AWS region is configured: set region in the provider block, or AWS_REGION / AWS_DEFAULT_REGION, or a region in the shared config profile")
+	}
+
+	if s.AssumeRole != nil && s.AssumeRole.RoleARN != "" {
+		stsClient := sts.NewFromConfig(cfg, func(o *sts.Options) {
+			if s.Endpoints.STS != "" {
+				o.BaseEndpoint = aws.String(s.Endpoints.STS)
+			}
+		})
+		ar := *s.AssumeRole
+		cfg.Credentials = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(stsClient, ar.RoleARN,
+			func(o *stscreds.AssumeRoleOptions) {
+				if ar.SessionName != "" {
+					o.RoleSessionName = ar.SessionName
+				}
+				if ar.ExternalID != "" {
+					o.ExternalID = aws.String(ar.ExternalID)
+				}
+				if ar.Duration > 0 {
+					o.Duration = ar.Duration
+				}
+			}))
+	}
+
+	c := &Clients{
+		Region:             cfg.Region,
+		LambdaEndpoint:     firstNonEmpty(s.Endpoints.Lambda, serviceEndpointFromEnv("LAMBDA"), derefString(cfg.BaseEndpoint)),
+		CloudWatchEndpoint: firstNonEmpty(s.Endpoints.CloudWatch, serviceEndpointFromEnv("CLOUDWATCH"), derefString(cfg.BaseEndpoint)),
+	}
+	c.Lambda = lambda.NewFromConfig(cfg, func(o *lambda.Options) {
+		if s.Endpoints.Lambda != "" {
+			o.BaseEndpoint = aws.String(s.Endpoints.Lambda)
+		}
+	})
+	c.CloudWatch = NewCloudWatch(cfg, s.Endpoints.CloudWatch)
+	return c, nil
+}
+
+// NewCloudWatch builds a CloudWatch client that speaks JSON 1.0. Recent SDK releases
+// default to the RPCv2 CBOR protocol, which emulators such as moto do not answer; AWS
+// serves both, so JSON works everywhere.
+func NewCloudWatch(cfg aws.Config, endpoint string) *cloudwatch.Client {
+	return cloudwatch.NewFromConfig(cfg, func(o *cloudwatch.Options) {
+		o.Protocol = awsjson.New10(cwschemas.GraniteServiceVersion20100801)
+		if endpoint != "" {
+			o.BaseEndpoint = aws.String(endpoint)
+		}
+	})
+}
+
+// NewRetryer is the SDK's adaptive retryer with maxRetries retries (attempts-1) on
+// throttling, 5xx and connection errors. The client-side retry quota is switched off:
+// a release is a long-lived sequence of calls and must not give up on a bad minute.
+func NewRetryer(maxRetries int) aws.Retryer {
+	return retry.NewAdaptiveMode(func(o *retry.AdaptiveModeOptions) {
+		o.StandardOptions = append(o.StandardOptions, func(so *retry.StandardOptions) {
+			so.MaxAttempts = maxRetries + 1
+			so.RateLimiter = ratelimit.None
+			so.MaxBackoff = 10 * time.Second
+		})
+	})
+}
+
+func expandHome(paths []string) []string {
+	home, err := os.UserHomeDir()
+	out := make([]string, len(paths))
+	for i, p := range paths {
+		if err == nil && (p == "~" || strings.HasPrefix(p, "~/")) {
+			p = filepath.Join(home, strings.TrimPrefix(p, "~"))
+		}
+		out[i] = p
+	}
+	return out
+}
+
+func serviceEndpointFromEnv(service string) string {
+	return os.Getenv("AWS_ENDPOINT_URL_" + service)
+}
+
+func firstNonEmpty(v ...string) string {
+	for _, s := range v {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+func derefString(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
