@@ -135,7 +135,7 @@ type AWS struct {
 }
 
 // Metrics reads CloudWatch metric data (one GetMetricData call per poll). Used by
-// metric gates; see gates.go.
+// metric gates; see gate.go.
 type Metrics interface {
 	GetMetricData(ctx context.Context, q MetricQuery) (MetricData, error)
 }
