@@ -39,17 +39,34 @@ func wrapErr(service, op, endpoint string, err error) error {
 	case errors.As(err, &tooMany) || (errors.As(err, &apiErr) && isThrottle(apiErr.ErrorCode())):
 		return fmt.Errorf("%s %s: %w by AWS even after retries (raise max_retries, or lower -parallelism): %v", service, op, shift.ErrThrottled, err)
 	case errors.As(err, &netErr) || errors.As(err, &dnsErr):
-		where := endpoint
-		if where == "" {
-			where = "its default endpoint"
-		}
 		var attempts string
 		if errors.As(err, &maxAttempts) {
 			attempts = fmt.Sprintf(" after %d attempts", maxAttempts.Attempt)
 		}
+		// The failing call may be a credential provider's (STS AssumeRole), not ours.
+		if inner := innermostOperation(err); inner != nil && inner.ServiceID != service {
+			return fmt.Errorf("%s %s: getting credentials failed: cannot reach AWS %s (%s) to %s%s: %v. Check the assume_role block, the endpoints block's sts, AWS_ENDPOINT_URL and the network",
+				service, op, inner.ServiceID, inner.OperationName, "authenticate", attempts, rootCause(err))
+		}
+		where := endpoint
+		if where == "" {
+			where = "its default endpoint"
+		}
 		return fmt.Errorf("%s %s: cannot reach AWS %s at %s%s: %v. Check the provider's endpoints block, AWS_ENDPOINT_URL, the region and the network", service, op, service, where, attempts, rootCause(err))
 	}
 	return fmt.Errorf("%s %s: %w", service, op, err)
+}
+
+// innermostOperation is the deepest SDK operation in err's chain: a credential
+// provider's call nests inside the operation that needed the credentials.
+func innermostOperation(err error) *smithy.OperationError {
+	var found *smithy.OperationError
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		if op, ok := e.(*smithy.OperationError); ok {
+			found = op
+		}
+	}
+	return found
 }
 
 func isThrottle(code string) bool {

@@ -1,0 +1,378 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/safelambda/terraform-provider-safelambda/internal/shift"
+)
+
+// logSubsystem carries the engine's progress in Terraform's logs (TF_LOG_PROVIDER_SHIFT).
+const logSubsystem = "shift"
+
+var (
+	_ resource.Resource                   = (*deploymentResource)(nil)
+	_ resource.ResourceWithConfigure      = (*deploymentResource)(nil)
+	_ resource.ResourceWithImportState    = (*deploymentResource)(nil)
+	_ resource.ResourceWithModifyPlan     = (*deploymentResource)(nil)
+	_ resource.ResourceWithValidateConfig = (*deploymentResource)(nil)
+)
+
+// NewDeploymentResource is the safelambda_deployment resource.
+func NewDeploymentResource() resource.Resource { return &deploymentResource{} }
+
+type deploymentResource struct {
+	data *providerData
+	// newEngine builds the engine for one operation; tests may replace it.
+	newEngine func(ctx context.Context) *shift.Engine
+}
+
+func (r *deploymentResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_deployment"
+}
+
+func (r *deploymentResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	if req.ProviderData == nil {
+		return
+	}
+	data, ok := req.ProviderData.(*providerData)
+	if !ok {
+		resp.Diagnostics.AddError("Unexpected provider data", fmt.Sprintf("got %T; this is a bug in the provider, please report it", req.ProviderData))
+		return
+	}
+	r.data = data
+}
+
+// engine returns the release engine wired to AWS and to Terraform's log.
+func (r *deploymentResource) engine(ctx context.Context, function, alias string) *shift.Engine {
+	if r.newEngine != nil {
+		return r.newEngine(ctx)
+	}
+	logCtx := tflog.NewSubsystem(ctx, logSubsystem)
+	logCtx = tflog.SubsystemSetField(logCtx, logSubsystem, "function", function)
+	logCtx = tflog.SubsystemSetField(logCtx, logSubsystem, "alias", alias)
+	return &shift.Engine{
+		AWS:   r.data.clients.Engine(),
+		Clock: shift.RealClock{},
+		Observer: func(e shift.Event) {
+			fields := map[string]any{"event": string(e.Kind), "percent": e.Percent}
+			if e.Kind == shift.EventPoll {
+				tflog.SubsystemDebug(logCtx, logSubsystem, e.Detail, fields)
+				return
+			}
+			tflog.SubsystemInfo(logCtx, logSubsystem, e.Detail, fields)
+		},
+	}
+}
+
+func (r *deploymentResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+	var m deploymentModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if ts := m.TrafficShift; ts != nil && ts.Preset.IsNull() && ts.Canary == nil && ts.Linear == nil && ts.Steps == nil {
+		resp.Diagnostics.AddAttributeError(path.Root("traffic_shift"), "Empty traffic_shift",
+			"traffic_shift needs exactly one of preset, canary, linear or steps. Omit traffic_shift for AllAtOnce.")
+	}
+	if !m.known() {
+		return
+	}
+	rel, diags := m.release(ctx)
+	for _, d := range diags {
+		// Durations are checked by their attribute validators; do not say it twice.
+		if p, ok := d.(interface{ Path() path.Path }); ok {
+			last := p.Path().String()
+			if strings.HasSuffix(last, ".interval") || strings.HasSuffix(last, ".hold") {
+				continue
+			}
+		}
+		resp.Diagnostics.Append(d)
+	}
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	r.checkAlarmNames(ctx, m, resp)
+	r.checkFitsTimeouts(ctx, m, rel, resp)
+}
+
+// checkAlarmNames refuses the same alarm given twice, by name and by ARN.
+func (r *deploymentResource) checkAlarmNames(ctx context.Context, m deploymentModel, resp *resource.ValidateConfigResponse) {
+	if m.Alarms.IsNull() || m.Alarms.IsUnknown() {
+		return
+	}
+	var names []string
+	resp.Diagnostics.Append(m.Alarms.ElementsAs(ctx, &names, false)...)
+	seen := map[string]int{}
+	for i, n := range names {
+		name := shift.AlarmName(n)
+		if j, dup := seen[name]; dup && names[j] != n {
+			resp.Diagnostics.AddAttributeError(path.Root("alarms").AtListIndex(i), "Duplicated alarm",
+				fmt.Sprintf("alarms[%d] (%q) names the same alarm as alarms[%d] (%q). List each alarm once.", i, n, j, names[j]))
+		}
+		seen[name] = i
+	}
+}
+
+// checkFitsTimeouts refuses a schedule whose holds alone outlast the create or update
+// timeout: such a release could only ever time out and roll back.
+func (r *deploymentResource) checkFitsTimeouts(ctx context.Context, m deploymentModel, rel shift.Release, resp *resource.ValidateConfigResponse) {
+	if m.Timeouts.IsUnknown() {
+		return
+	}
+	need := rel.Schedule.MinDuration()
+	create, d1 := m.Timeouts.Create(ctx, defaultApplyTimeout)
+	update, d2 := m.Timeouts.Update(ctx, defaultApplyTimeout)
+	if d1.HasError() || d2.HasError() {
+		return // the timeouts attribute reports its own errors
+	}
+	for _, t := range []struct {
+		name  string
+		limit time.Duration
+	}{{"create", create}, {"update", update}} {
+		if need >= t.limit {
+			resp.Diagnostics.AddAttributeError(path.Root("traffic_shift"), "Schedule longer than its timeout",
+				fmt.Sprintf("The traffic shift holds for at least %s, but timeouts.%s is %s, so the release could only time out and roll back. "+
+					"Shorten the schedule or raise timeouts.%s (for example to %s).", need, t.name, t.limit, t.name, (need+need/2+time.Minute).Round(time.Minute)))
+			return
+		}
+	}
+}
+
+func (r *deploymentResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.Plan.Raw.IsNull() {
+		return // destroy
+	}
+	var plan, config deploymentModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	var state *deploymentModel
+	if !req.State.Raw.IsNull() {
+		state = &deploymentModel{}
+		resp.Diagnostics.Append(req.State.Get(ctx, state)...)
+		if resp.Diagnostics.HasError() {
+			return
+		}
+	}
+
+	plan.Schedule = types.StringUnknown()
+	if plan.known() {
+		if rel, diags := plan.release(ctx); !diags.HasError() {
+			plan.Schedule = types.StringValue(shift.Describe(rel))
+		}
+	}
+	plan.AdditionalVersionWeights = weightsValue(nil)
+
+	if needsRelease(config, state) {
+		if config.CodeSha256.IsNull() {
+			plan.CodeSha256 = types.StringUnknown()
+		} else {
+			plan.Version = types.StringUnknown()
+		}
+		plan.PreviousVersion = types.StringUnknown()
+		plan.LastDeployment = types.ObjectUnknown(lastDeploymentAttrTypes)
+	} else if state != nil {
+		plan.Version = state.Version
+		plan.CodeSha256 = state.CodeSha256
+		plan.PreviousVersion = state.PreviousVersion
+		plan.LastDeployment = state.LastDeployment
+	}
+	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+}
+
+// needsRelease reports whether applying config over state moves traffic: a new resource,
+// a new hash or version, or an alias left split.
+func needsRelease(config deploymentModel, state *deploymentModel) bool {
+	if state == nil {
+		return true
+	}
+	if !state.AdditionalVersionWeights.IsNull() && len(state.AdditionalVersionWeights.Elements()) > 0 {
+		return true
+	}
+	if config.CodeSha256.IsUnknown() || config.Version.IsUnknown() {
+		return true
+	}
+	if !config.CodeSha256.IsNull() {
+		return !config.CodeSha256.Equal(state.CodeSha256)
+	}
+	return !config.Version.Equal(state.Version)
+}
+
+func (r *deploymentResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var plan deploymentModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	timeout, diags := plan.Timeouts.Create(ctx, defaultApplyTimeout)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	state, ok := r.release(ctx, plan, "", timeout, &resp.Diagnostics)
+	if !ok {
+		// Nothing is recorded for a resource whose first release failed: the alias is back
+		// as it was (or gone), and the next apply creates it again. A tainted resource
+		// would make Terraform destroy the alias first.
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
+
+func (r *deploymentResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var plan, prior deploymentModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &prior)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if !plan.Version.IsUnknown() && !plan.CodeSha256.IsUnknown() {
+		// Settings only (alarms, hooks, timeouts …): they take effect at the next release.
+		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+		return
+	}
+	timeout, diags := plan.Timeouts.Update(ctx, defaultApplyTimeout)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	state, _ := r.release(ctx, plan, prior.PreviousVersion.ValueString(), timeout, &resp.Diagnostics)
+	// Written on failure too: it records what is live, so the release shows as pending.
+	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
+
+// release runs one release and returns the state to record. ok is false when the
+// release failed (the error is already in diags).
+func (r *deploymentResource) release(ctx context.Context, plan deploymentModel, priorPrevious string, timeout time.Duration, diags *diag.Diagnostics) (deploymentModel, bool) {
+	rel, d := plan.release(ctx)
+	diags.Append(d...)
+	if diags.HasError() {
+		return plan, false
+	}
+	rel.RollbackTimeout = rollbackTimeout(timeout)
+	runCtx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+
+	res, err := r.engine(ctx, rel.Function, rel.Alias).Run(runCtx, rel)
+
+	state := plan
+	state.Schedule = types.StringValue(shift.Describe(rel))
+	state.ID = types.StringValue(rel.Function + ":" + rel.Alias)
+	state.LastDeployment = lastDeploymentValue(res)
+	state.AdditionalVersionWeights = weightsValue(res.LiveWeights)
+	if res.AliasExists {
+		state.AliasARN = types.StringValue(res.AliasARN)
+		state.InvokeARN = types.StringValue(invokeARN(res.AliasARN))
+	}
+	if err != nil {
+		// Keep the inputs at what is live so the next plan shows the release as pending.
+		state.Version = types.StringValue(res.LiveVersion)
+		state.CodeSha256 = types.StringValue(res.LiveCodeSha256)
+		state.PreviousVersion = types.StringValue(priorPrevious)
+		if !res.AliasExists {
+			state.AliasARN, state.InvokeARN = types.StringValue(""), types.StringValue("")
+		}
+		addReleaseError(diags, rel, res, err)
+		return state, false
+	}
+	state.Version = types.StringValue(res.LiveVersion)
+	state.CodeSha256 = types.StringValue(res.LiveCodeSha256)
+	if !plan.CodeSha256.IsUnknown() {
+		state.CodeSha256 = plan.CodeSha256
+	}
+	previous := res.PreviousVersion
+	if res.Status == shift.StatusNoChange {
+		previous = priorPrevious
+	}
+	state.PreviousVersion = types.StringValue(previous)
+	return state, true
+}
+
+// rollbackTimeout gives a rollback its own deadline: enough for a few retries with
+// backoff, never more than the operation's own timeout.
+func rollbackTimeout(op time.Duration) time.Duration {
+	if op < shift.DefaultRollbackTimeout {
+		return op
+	}
+	return shift.DefaultRollbackTimeout
+}
+
+func (r *deploymentResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	var state deploymentModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	fn, alias := state.FunctionName.ValueString(), state.Alias.ValueString()
+	live, err := r.engine(ctx, fn, alias).Inspect(ctx, fn, alias)
+	if errors.Is(err, shift.ErrNotFound) {
+		tflog.Warn(ctx, "alias or function is gone; removing it from state", map[string]any{"function": fn, "alias": alias})
+		resp.State.RemoveResource(ctx)
+		return
+	}
+	if err != nil {
+		resp.Diagnostics.AddError("Cannot read the alias", fmt.Sprintf("Reading alias %q of function %q failed: %v", alias, fn, err))
+		return
+	}
+	state.ID = types.StringValue(fn + ":" + alias)
+	state.Version = types.StringValue(live.Version)
+	state.CodeSha256 = types.StringValue(live.CodeSha256)
+	state.AliasARN = types.StringValue(live.AliasARN)
+	state.InvokeARN = types.StringValue(invokeARN(live.AliasARN))
+	state.AdditionalVersionWeights = weightsValue(live.Weights)
+	if len(live.Weights) > 0 {
+		tflog.Warn(ctx, "alias is split between versions; the next apply resumes or restores it",
+			map[string]any{"function": fn, "alias": alias, "version": live.Version, "weights": live.Weights})
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
+
+func (r *deploymentResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	var state deploymentModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	timeout, diags := state.Timeouts.Delete(ctx, defaultDeleteTimeout)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	fn, alias := state.FunctionName.ValueString(), state.Alias.ValueString()
+	if err := r.engine(ctx, fn, alias).Remove(ctx, fn, alias); err != nil {
+		resp.Diagnostics.AddError("Cannot delete the alias",
+			fmt.Sprintf("Deleting alias %q of function %q failed: %v\nPublished versions are kept. Run terraform destroy again once the cause is fixed.", alias, fn, err))
+	}
+}
+
+// ImportState takes "<function>:<alias>", where the function may be an ARN.
+func (r *deploymentResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	i := strings.LastIndex(req.ID, ":")
+	if i <= 0 || i == len(req.ID)-1 {
+		resp.Diagnostics.AddError("Invalid import ID",
+			fmt.Sprintf("Expected <function_name>:<alias> (the function may be an ARN), got %q. Example: terraform import safelambda_deployment.api orders-api:live", req.ID))
+		return
+	}
+	fn, alias := req.ID[:i], req.ID[i+1:]
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("function_name"), fn)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("alias"), alias)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), fn+":"+alias)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("alarm_poll_interval"), defaultAlarmPoll.String())...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("ignore_alarms"), false)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("ignore_poll_alarm_failure"), false)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("previous_version"), "")...)
+}
