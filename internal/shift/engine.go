@@ -41,11 +41,18 @@ type run struct {
 	wrote   bool       // this release has written the alias
 	created bool       // this release created the alias (rollback deletes it)
 	shifted bool       // the target has taken traffic through this release (or the one it resumes)
+	// pending is a write whose outcome is unknown: UpdateAlias failed, but the write may
+	// have landed (a timeout after AWS applied it). The rollback accepts either shape.
+	pending       *aliasShape
+	rollbackWrote bool // the rollback had to write (else the alias was already home)
 	percent float64    // traffic on the target now
 
 	gates     []gate
 	interval  time.Duration
 	stepStart time.Time // when the current hold began
+	// ignoredReads counts alarm reads that failed and were let pass (ignore_poll_alarm_failure).
+	ignoredReads int
+	tripRecorded bool // the timeline already says what stopped the release
 
 	// lastSeen is the alias as last read, for messages when a rollback cannot finish;
 	// lastSeenGone says the last read found no alias.
@@ -277,6 +284,8 @@ func (x *run) guardedUpdate(ctx context.Context, version string, weights map[str
 	if !x.left.matches(cur) {
 		return &driftError{found: &cur, left: x.left, wrote: x.wrote}
 	}
+	want := aliasShape{version: version, weights: copyWeights(weights)}
+	x.pending = &want
 	_, err = aliases.UpdateAlias(ctx, AliasUpdate{
 		Function:        x.r.Function,
 		Alias:           x.r.Alias,
@@ -285,6 +294,7 @@ func (x *run) guardedUpdate(ctx context.Context, version string, weights map[str
 		RevisionID:      cur.RevisionID,
 	})
 	if errors.Is(err, ErrConflict) {
+		x.pending = nil // refused: it did not land
 		d := &driftError{conflict: true, left: x.left, wrote: x.wrote}
 		if now, rerr := aliases.GetAlias(ctx, x.r.Function, x.r.Alias); rerr == nil {
 			x.see(now)
@@ -298,7 +308,7 @@ func (x *run) guardedUpdate(ctx context.Context, version string, weights map[str
 		return err
 	}
 	x.wrote = true
-	x.left = aliasShape{version: version, weights: copyWeights(weights)}
+	x.left, x.pending = want, nil
 	x.see(Alias{FunctionVersion: version, Weights: copyWeights(weights)})
 	return nil
 }
@@ -365,17 +375,23 @@ func (x *run) finish(f *failure) (Result, error) {
 			x.retain()
 		}
 	} else {
+		if !x.tripRecorded {
+			x.record(EventTrip, "%s", f.cause)
+		}
 		rerr = &ReleaseError{Cause: f.cause, Reason: f.reason, Next: f.next, Err: f.err, Start: x.res.StartedAt}
 		switch {
 		case f.drift != "":
 			x.res.Status = StatusFailed
 			rerr.Live = "The " + f.drift
-		case x.shifted || x.created:
+		case x.shifted || x.created || x.pending != nil:
 			out := x.rollback()
 			switch {
-			case out.done:
+			case out.done && (x.shifted || x.created || x.rollbackWrote):
 				x.res.Status = StatusRolledBack
 				liveNote = "rolled back"
+			case out.done: // the failed write had not landed: nothing moved
+				x.res.Status = StatusFailed
+				liveNote = "unchanged"
 			case out.drift != nil:
 				x.res.Status = StatusFailed
 				rerr.Live = "The rollback stopped: " + out.drift.describe(x.r.Alias) + "."
@@ -425,8 +441,15 @@ func (x *run) message(rerr *ReleaseError) string {
 	if x.previous != "" {
 		from = "previous version " + x.previous
 	}
-	return fmt.Sprintf("released version %s to alias %s (%s, %s) in %s", x.target.Version, x.r.Alias, how, from,
+	msg := fmt.Sprintf("released version %s to alias %s (%s, %s) in %s", x.target.Version, x.r.Alias, how, from,
 		formatOffset(x.clock.Now().Sub(x.res.StartedAt)))
+	if x.r.IgnoreAlarms && len(x.r.Alarms) > 0 {
+		msg += "; alarms were ignored (ignore_alarms)"
+	}
+	if x.ignoredReads > 0 {
+		msg += fmt.Sprintf("; alarm states could not be read %d times and the release went on (ignore_poll_alarm_failure)", x.ignoredReads)
+	}
+	return msg
 }
 
 func firstLine(s string) string {

@@ -433,7 +433,8 @@ func TestRunAlarmReadFailure(t *testing.T) {
 			t.Fatalf("status %s err %v", res.Status, err)
 		}
 		h.wantAlias("4", nil)
-		if !h.hasEvent(EventWarning, "going on (ignore_poll_alarm_failure)") {
+		if !h.hasEvent(EventWarning, "going on (ignore_poll_alarm_failure)") ||
+			!strings.Contains(res.Message, "alarm states could not be read 33 times") {
 			t.Errorf("no warning in %v", res.Timeline)
 		}
 	})
@@ -463,6 +464,9 @@ func TestRunIgnoreAlarms(t *testing.T) {
 	h.wantAlias("4", nil)
 	if got := h.aws.count("DescribeAlarms"); got != 1 {
 		t.Errorf("%d DescribeAlarms calls, want 1 (preflight: the alarms exist)", got)
+	}
+	if !strings.Contains(res.Message, "alarms were ignored (ignore_alarms)") {
+		t.Errorf("message %q", res.Message)
 	}
 	if !h.hasEvent(EventWarning, `alarm "orders-errors" is in ALARM; ignored (ignore_alarms)`) ||
 		!h.hasEvent(EventWarning, "alarms ignored (ignore_alarms)") {
@@ -645,6 +649,9 @@ func TestRunInterrupted(t *testing.T) {
 		}
 		if h.clock.elapsed() != 2*time.Minute {
 			t.Errorf("stopped at %s", h.clock.elapsed())
+		}
+		if !strings.Contains(err.Error(), "  +2m0s trip the release was interrupted") {
+			t.Errorf("timeline does not show the interruption:\n%s", err)
 		}
 	})
 	t.Run("deadline during the post hook", func(t *testing.T) {
@@ -1015,5 +1022,69 @@ func TestDefaultID(t *testing.T) {
 	id := (&Engine{}).newID()
 	if len(id) != 14 || !strings.HasPrefix(id, "d-") {
 		t.Errorf("id %q", id)
+	}
+}
+
+func TestRunAliasWriteErrors(t *testing.T) {
+	linear, _ := ResolveSchedule(ScheduleSpec{Preset: "Linear10PercentEvery1Minute"})
+	boom := errors.New("ServiceException: internal error")
+	t.Run("first shift fails: nothing moved", func(t *testing.T) {
+		h := newHarness(t)
+		h.aws.beforeUpdate = func(n int, _ AliasUpdate) error { return boom }
+		res, err := h.run(release(func(r *Release) { r.Schedule = linear }))
+		if err == nil || res.Status != StatusFailed || h.aws.writes != 0 {
+			t.Fatalf("status %s writes %d err %v", res.Status, h.aws.writes, err)
+		}
+		if !strings.HasPrefix(err.Error(), "could not shift at step 1 of 9 (10% on version 4): ServiceException") ||
+			!strings.Contains(err.Error(), "serves version 3 with no weights (unchanged)") {
+			t.Errorf("error:\n%s", err)
+		}
+	})
+	t.Run("later shift fails: rolls back", func(t *testing.T) {
+		h := newHarness(t)
+		h.aws.beforeUpdate = func(n int, _ AliasUpdate) error {
+			if n == 2 {
+				return boom
+			}
+			return nil
+		}
+		res, err := h.run(release(func(r *Release) { r.Schedule = linear }))
+		if err == nil || res.Status != StatusRolledBack {
+			t.Fatalf("status %s err %v", res.Status, err)
+		}
+		h.wantAlias("3", nil)
+		if !strings.HasPrefix(err.Error(), "could not shift at step 2 of 9 (20% on version 4): ServiceException") {
+			t.Errorf("error:\n%s", err)
+		}
+	})
+	t.Run("a failed write that landed is rolled back, not taken for drift", func(t *testing.T) {
+		h := newHarness(t)
+		h.aws.afterUpdate = func(n int) error {
+			if n == 1 {
+				return errors.New("RequestTimeout")
+			}
+			return nil
+		}
+		res, err := h.run(release(func(r *Release) { r.Schedule = linear }))
+		if err == nil || res.Status != StatusRolledBack {
+			t.Fatalf("status %s err %v", res.Status, err)
+		}
+		h.wantAlias("3", nil)
+		if got := h.shapes(); !reflect.DeepEqual(got, []string{"3 with 10% on 4", "3 with no weights"}) {
+			t.Errorf("updates %q", got)
+		}
+	})
+}
+
+func TestFormatTimelineKeepsStartAndEnd(t *testing.T) {
+	var events []Event
+	for i := range 100 {
+		events = append(events, Event{Time: t0.Add(time.Duration(i) * time.Second), Kind: EventShift, Detail: fmt.Sprint(i)},
+			Event{Time: t0, Kind: EventPoll, Detail: "poll"})
+	}
+	lines := strings.Split(FormatTimeline(t0, events), "\n")
+	if len(lines) != maxTimelineLines+1 || lines[0] != "  +0s shift 0" || lines[12] != "  … 76 more events" ||
+		lines[len(lines)-1] != "  +1m39s shift 99" {
+		t.Errorf("timeline:\n%s", strings.Join(lines, "\n"))
 	}
 }

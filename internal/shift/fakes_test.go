@@ -91,6 +91,9 @@ type fakeAWS struct {
 	// beforeUpdate runs at every UpdateAlias call (n counts from 1), outside the lock;
 	// an error it returns is UpdateAlias's answer.
 	beforeUpdate func(n int, u AliasUpdate) error
+	// afterUpdate runs after UpdateAlias applied a write (n counts from 1); an error it
+	// returns is UpdateAlias's answer although the write landed.
+	afterUpdate func(n int) error
 	// afterCreate runs after a successful CreateAlias, outside the lock.
 	afterCreate func()
 
@@ -324,6 +327,11 @@ func (f *fakeAWS) UpdateAlias(ctx context.Context, u AliasUpdate) (Alias, error)
 	a.FunctionVersion, a.Weights, a.RevisionID = u.FunctionVersion, copyWeights(u.Weights), "r"+strconv.Itoa(f.rev)
 	f.writes++
 	f.updates = append(f.updates, u)
+	if f.afterUpdate != nil {
+		if err := f.afterUpdate(n); err != nil {
+			return Alias{}, err
+		}
+	}
 	return *a, nil
 }
 

@@ -134,6 +134,7 @@ func (x *run) checkGates(where string) *failure {
 				return x.interrupted(cerr, "polling alarms "+where)
 			}
 			if x.r.IgnorePollAlarmFailure {
+				x.ignoredReads++
 				x.record(EventWarning, "could not read alarm states %s (%v); going on (ignore_poll_alarm_failure)", where, err)
 				continue
 			}

@@ -270,6 +270,7 @@ func (x *run) preflightGates() *failure {
 				err:   err,
 			}
 		}
+		x.ignoredReads++
 		x.record(EventWarning, "could not read alarm states in preflight (%v); going on (ignore_poll_alarm_failure)", err)
 	} else {
 		if missing := g.missing(states); len(missing) > 0 {

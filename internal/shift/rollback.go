@@ -90,12 +90,17 @@ func (x *run) rollbackUpdate(ctx context.Context) error {
 	x.see(cur)
 	home := aliasShape{version: x.previous}
 	if home.matches(cur) {
-		x.left = home
+		x.left, x.pending = home, nil
 		return nil
+	}
+	if x.pending != nil && x.pending.matches(cur) {
+		// The write that reported an error landed after all.
+		x.left, x.pending, x.wrote = *x.pending, nil, true
 	}
 	if err := x.guardedUpdate(ctx, x.previous, nil); err != nil {
 		return err
 	}
+	x.rollbackWrote = true
 	got, err := x.e.AWS.Aliases.GetAlias(ctx, x.r.Function, x.r.Alias)
 	if err != nil {
 		return fmt.Errorf("verify the rollback: %w", err)

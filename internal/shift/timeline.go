@@ -20,6 +20,9 @@ func (x *run) record(kind EventKind, format string, args ...any) {
 		Percent: x.percent,
 		Detail:  fmt.Sprintf(format, args...),
 	}
+	if kind == EventTrip {
+		x.tripRecorded = true
+	}
 	x.res.Timeline = append(x.res.Timeline, ev)
 	if x.e.Observer != nil {
 		x.e.Observer(ev)

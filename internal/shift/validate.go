@@ -16,6 +16,9 @@ type FieldError struct {
 }
 
 func (e FieldError) Error() string {
+	if len(e.Path) == 0 {
+		return e.Summary + ": " + e.Detail
+	}
 	return fmt.Sprintf("%s: %s: %s", FormatPath(e.Path), e.Summary, e.Detail)
 }
 
