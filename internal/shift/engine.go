@@ -44,8 +44,8 @@ type run struct {
 	// pending is a write whose outcome is unknown: UpdateAlias failed, but the write may
 	// have landed (a timeout after AWS applied it). The rollback accepts either shape.
 	pending       *aliasShape
-	rollbackWrote bool // the rollback had to write (else the alias was already home)
-	percent float64    // traffic on the target now
+	rollbackWrote bool    // the rollback had to write (else the alias was already home)
+	percent       float64 // traffic on the target now
 
 	gates     []gate
 	interval  time.Duration
