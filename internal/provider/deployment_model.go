@@ -161,7 +161,9 @@ func (m *deploymentModel) release(ctx context.Context) (shift.Release, diag.Diag
 func fieldDiagnostics(errs []shift.FieldError) diag.Diagnostics {
 	var diags diag.Diagnostics
 	for _, e := range errs {
-		diags.AddAttributeError(attrPath(e.Path), e.Summary, e.Detail)
+		p := attrPath(e.Path)
+		// Terraform shows the source line, not the path: name the attribute in words too.
+		diags.AddAttributeError(p, e.Summary, fmt.Sprintf("Attribute %s: %s", p, e.Detail))
 	}
 	return diags
 }

@@ -65,11 +65,14 @@ func (r *deploymentResource) engine(ctx context.Context, function, alias string)
 		Clock: shift.RealClock{},
 		Observer: func(e shift.Event) {
 			fields := map[string]any{"event": string(e.Kind), "percent": e.Percent}
-			if e.Kind == shift.EventPoll {
+			switch e.Kind {
+			case shift.EventPoll:
 				tflog.SubsystemDebug(logCtx, logSubsystem, e.Detail, fields)
-				return
+			case shift.EventWarning:
+				tflog.SubsystemWarn(logCtx, logSubsystem, e.Detail, fields)
+			default:
+				tflog.SubsystemInfo(logCtx, logSubsystem, e.Detail, fields)
 			}
-			tflog.SubsystemInfo(logCtx, logSubsystem, e.Detail, fields)
 		},
 	}
 }
@@ -89,10 +92,11 @@ func (r *deploymentResource) ValidateConfig(ctx context.Context, req resource.Va
 	}
 	rel, diags := m.release(ctx)
 	for _, d := range diags {
-		// Durations are checked by their attribute validators; do not say it twice.
+		// Durations and the one-kind rule are checked by attribute validators, which name
+		// the exact attribute; do not say it twice.
 		if p, ok := d.(interface{ Path() path.Path }); ok {
-			last := p.Path().String()
-			if strings.HasSuffix(last, ".interval") || strings.HasSuffix(last, ".hold") {
+			at := p.Path().String()
+			if strings.HasSuffix(at, ".interval") || strings.HasSuffix(at, ".hold") || at == "traffic_shift" {
 				continue
 			}
 		}
