@@ -64,7 +64,7 @@ func (r *deploymentResource) engine(ctx context.Context, function, alias string)
 		AWS:   r.data.clients.Engine(),
 		Clock: shift.RealClock{},
 		Observer: func(e shift.Event) {
-			fields := map[string]any{"event": string(e.Kind), "percent": e.Percent}
+			fields := map[string]any{"event": string(e.Kind), "percent": e.Percent, "target_version": e.Target}
 			switch e.Kind {
 			case shift.EventPoll:
 				tflog.SubsystemDebug(logCtx, logSubsystem, e.Detail, fields)

@@ -19,6 +19,7 @@ func (x *run) record(kind EventKind, format string, args ...any) {
 		Kind:    kind,
 		Percent: x.percent,
 		Detail:  fmt.Sprintf(format, args...),
+		Target:  x.target.Version,
 	}
 	if kind == EventTrip {
 		x.tripRecorded = true

@@ -94,6 +94,7 @@ type Event struct {
 	Kind    EventKind
 	Percent float64 // traffic on the target at that moment
 	Detail  string
+	Target  string // the version being released, once known
 }
 
 // EventKind names what happened.
