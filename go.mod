@@ -1,6 +1,6 @@
 module github.com/safelambda/terraform-provider-safelambda
 
-go 1.26.8
+go 1.25.8
 
 require (
 	github.com/BurntSushi/toml v1.2.1 // indirect

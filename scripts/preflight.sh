@@ -8,7 +8,7 @@ need() {
     missing=1
   fi
 }
-need go "install Go 1.24 or newer from https://go.dev/dl/"
+need go "install Go 1.25 or newer from https://go.dev/dl/"
 need terraform "install Terraform 1.5 or newer (https://developer.hashicorp.com/terraform/install) and put it on PATH"
 need moto_server "install moto's server: pip install 'moto[server]==5.2.1'"
 if [ "$missing" -ne 0 ]; then
