@@ -62,13 +62,7 @@ func (l *Lambda) GetVersion(ctx context.Context, function, version string) (shif
 	if err != nil {
 		return shift.Version{}, l.wrap("GetFunctionConfiguration", err)
 	}
-	return shift.Version{
-		Version:     aws.ToString(out.Version),
-		ARN:         aws.ToString(out.FunctionArn),
-		CodeSha256:  aws.ToString(out.CodeSha256),
-		Description: aws.ToString(out.Description),
-		State:       string(out.State),
-	}, nil
+	return versionFrom(out.Version, out.FunctionArn, out.CodeSha256, out.Description, out.State), nil
 }
 
 func (l *Lambda) ListVersions(ctx context.Context, function string) ([]shift.Version, error) {
@@ -86,13 +80,7 @@ func (l *Lambda) ListVersions(ctx context.Context, function string) ([]shift.Ver
 			if aws.ToString(c.Version) == "$LATEST" {
 				continue
 			}
-			versions = append(versions, shift.Version{
-				Version:     aws.ToString(c.Version),
-				ARN:         aws.ToString(c.FunctionArn),
-				CodeSha256:  aws.ToString(c.CodeSha256),
-				Description: aws.ToString(c.Description),
-				State:       string(c.State),
-			})
+			versions = append(versions, versionFrom(c.Version, c.FunctionArn, c.CodeSha256, c.Description, c.State))
 		}
 	}
 	sort.SliceStable(versions, func(i, j int) bool {
@@ -115,13 +103,7 @@ func (l *Lambda) PublishVersion(ctx context.Context, function, codeSha256, descr
 	if err != nil {
 		return shift.Version{}, l.wrap("PublishVersion", err)
 	}
-	return shift.Version{
-		Version:     aws.ToString(out.Version),
-		ARN:         aws.ToString(out.FunctionArn),
-		CodeSha256:  aws.ToString(out.CodeSha256),
-		Description: aws.ToString(out.Description),
-		State:       string(out.State),
-	}, nil
+	return versionFrom(out.Version, out.FunctionArn, out.CodeSha256, out.Description, out.State), nil
 }
 
 func (l *Lambda) DeleteVersion(ctx context.Context, function, version string) error {
@@ -217,6 +199,16 @@ func (l *Lambda) Invoke(ctx context.Context, function string, payload []byte) (s
 		FunctionError: aws.ToString(out.FunctionError),
 		Payload:       out.Payload,
 	}, nil
+}
+
+func versionFrom(version, arn, sha, description *string, state types.State) shift.Version {
+	return shift.Version{
+		Version:     aws.ToString(version),
+		ARN:         aws.ToString(arn),
+		CodeSha256:  aws.ToString(sha),
+		Description: aws.ToString(description),
+		State:       string(state),
+	}
 }
 
 func aliasFrom(name, arn, version, revision *string, rc *types.AliasRoutingConfiguration) shift.Alias {
