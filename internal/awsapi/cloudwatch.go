@@ -57,38 +57,48 @@ func (c *CloudWatch) DescribeAlarms(ctx context.Context, names []string) ([]shif
 	}
 }
 
-// GetMetricData reads Invocations, Errors (sums) and p99 Duration of each version of an
-// alias over [Start, End) in one call, split by the ExecutedVersion dimension. Lambda
-// emits no datapoint for a zero count, so a missing datapoint reads as zero.
+// GetMetricData reads the Invocations and Errors sums (and, when asked, the p99 Duration)
+// of each version of an alias over [Start, End) in one call, split by the ExecutedVersion
+// dimension on Resource = function:alias. Lambda emits no datapoint for a zero count, so
+// a missing datapoint reads as zero; a missing p99 stays unknown (HasP99 false).
+//
+// Lambda publishes at one-minute resolution, so the window is widened to whole minutes:
+// from the minute Start falls in to the end of the minute End falls in, read as a single
+// period so that the p99 is one percentile over the whole window (percentiles of parts
+// cannot be combined).
 func (c *CloudWatch) GetMetricData(ctx context.Context, q shift.MetricQuery) (shift.MetricData, error) {
-	span := q.End.Sub(q.Start)
-	period := int32(math.Ceil(span.Seconds()/60)) * 60
-	if period < 60 {
-		period = 60
-	}
+	start, period := metricWindow(q.Start, q.End)
 	in := &cloudwatch.GetMetricDataInput{
-		StartTime: aws.Time(q.Start.Truncate(time.Minute)),
-		EndTime:   aws.Time(q.Start.Truncate(time.Minute).Add(time.Duration(period) * time.Second)),
+		StartTime: aws.Time(start),
+		EndTime:   aws.Time(start.Add(time.Duration(period) * time.Second)),
 		ScanBy:    types.ScanByTimestampAscending,
 	}
-	dims := func(version string) []types.Dimension {
-		return []types.Dimension{
+	type series struct{ version, kind string } // kind: inv, err, p99
+	byID := map[string]series{}
+	for i, v := range q.Versions {
+		if v == "" {
+			continue
+		}
+		dims := []types.Dimension{
 			{Name: aws.String("FunctionName"), Value: aws.String(q.Function)},
 			{Name: aws.String("Resource"), Value: aws.String(q.Function + ":" + q.Alias)},
-			{Name: aws.String("ExecutedVersion"), Value: aws.String(version)},
+			{Name: aws.String("ExecutedVersion"), Value: aws.String(v)},
 		}
-	}
-	for i, v := range q.Versions {
-		for _, m := range []struct{ id, metric, stat string }{
-			{"inv", "Invocations", "Sum"}, {"err", "Errors", "Sum"}, {"p99", "Duration", "p99"},
-		} {
+		metrics := []struct{ id, metric, stat string }{{"inv", "Invocations", "Sum"}, {"err", "Errors", "Sum"}}
+		if q.P99 {
+			metrics = append(metrics, struct{ id, metric, stat string }{"p99", "Duration", "p99"})
+		}
+		for _, m := range metrics {
+			id := fmt.Sprintf("%s_%d", m.id, i)
+			byID[id] = series{version: v, kind: m.id}
 			in.MetricDataQueries = append(in.MetricDataQueries, types.MetricDataQuery{
-				Id: aws.String(fmt.Sprintf("%s%d", m.id, i)),
+				Id: aws.String(id),
 				MetricStat: &types.MetricStat{
-					Metric: &types.Metric{Namespace: aws.String("AWS/Lambda"), MetricName: aws.String(m.metric), Dimensions: dims(v)},
+					Metric: &types.Metric{Namespace: aws.String("AWS/Lambda"), MetricName: aws.String(m.metric), Dimensions: dims},
 					Period: aws.Int32(period),
 					Stat:   aws.String(m.stat),
 				},
+				ReturnData: aws.Bool(true),
 			})
 		}
 	}
@@ -102,29 +112,38 @@ func (c *CloudWatch) GetMetricData(ctx context.Context, q shift.MetricQuery) (sh
 			return shift.MetricData{}, wrapErr("CloudWatch", "GetMetricData", c.Endpoint, err)
 		}
 		for _, r := range out.MetricDataResults {
-			var kind string
-			var idx int
-			if _, err := fmt.Sscanf(aws.ToString(r.Id), "%3s%d", &kind, &idx); err != nil || idx >= len(q.Versions) {
+			s, ok := byID[aws.ToString(r.Id)]
+			if !ok {
 				continue
 			}
-			vm := data.ByVersion[q.Versions[idx]]
+			vm := data.ByVersion[s.version]
 			for _, val := range r.Values {
-				switch kind {
+				switch s.kind {
 				case "inv":
 					vm.Invocations += val
 				case "err":
 					vm.Errors += val
 				case "p99":
+					// One period gives one value; should AWS split it anyway, the worst
+					// part stands for the whole.
 					if d := time.Duration(val * float64(time.Millisecond)); !vm.HasP99 || d > vm.P99Duration {
 						vm.P99Duration, vm.HasP99 = d, true
 					}
 				}
 			}
-			data.ByVersion[q.Versions[idx]] = vm
+			data.ByVersion[s.version] = vm
 		}
 		if aws.ToString(out.NextToken) == "" {
 			return data, nil
 		}
 		in.NextToken = out.NextToken
 	}
+}
+
+// metricWindow widens [start, end) to whole minutes and returns its start and its length
+// in seconds (a multiple of 60, at least 60), the single period it is read as.
+func metricWindow(start, end time.Time) (time.Time, int32) {
+	from := start.UTC().Truncate(time.Minute)
+	minutes := int32(math.Ceil(end.Sub(from).Minutes()))
+	return from, max(minutes, 1) * 60
 }

@@ -135,7 +135,7 @@ type AWS struct {
 }
 
 // Metrics reads CloudWatch metric data (one GetMetricData call per poll). Used by
-// metric gates; see gate.go.
+// metric gates; see gate_metrics.go.
 type Metrics interface {
 	GetMetricData(ctx context.Context, q MetricQuery) (MetricData, error)
 }
@@ -148,6 +148,9 @@ type MetricQuery struct {
 	Versions []string // the versions to read (canary, baseline)
 	Start    time.Time
 	End      time.Time
+	// P99 asks for the p99 Duration too. Only asked when a gate needs it: percentiles cost
+	// more than sums, and some emulators cannot compute them at all.
+	P99 bool
 }
 
 // MetricData is the answer to a MetricQuery, keyed by version. Missing datapoints are

@@ -50,8 +50,9 @@ type run struct {
 	gates     []gate
 	interval  time.Duration
 	stepStart time.Time // when the current hold began
-	// ignoredReads counts alarm reads that failed and were let pass (ignore_poll_alarm_failure).
-	ignoredReads int
+	// ignoredReads counts gate reads that failed and were let pass (ignore_poll_alarm_failure),
+	// by what was read ("alarm states", "metrics").
+	ignoredReads map[string]int
 	tripRecorded bool // the timeline already says what stopped the release
 
 	// lastSeen is the alias as last read, for messages when a rollback cannot finish;
@@ -446,8 +447,10 @@ func (x *run) message(rerr *ReleaseError) string {
 	if x.r.IgnoreAlarms && len(x.r.Alarms) > 0 {
 		msg += "; alarms were ignored (ignore_alarms)"
 	}
-	if x.ignoredReads > 0 {
-		msg += fmt.Sprintf("; alarm states could not be read %d times and the release went on (ignore_poll_alarm_failure)", x.ignoredReads)
+	for _, what := range []string{alarmGate{}.reads(), metricGate{}.reads()} {
+		if n := x.ignoredReads[what]; n > 0 {
+			msg += fmt.Sprintf("; %s could not be read %d times and the release went on (ignore_poll_alarm_failure)", what, n)
+		}
 	}
 	return msg
 }

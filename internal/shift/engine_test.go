@@ -643,7 +643,7 @@ func TestRunInterrupted(t *testing.T) {
 		if res.LiveVersion != "3" || !res.AliasExists {
 			t.Errorf("live %+v", res)
 		}
-		if !strings.HasPrefix(err.Error(), "the release was interrupted (it was cancelled) during: polling alarms at step 1 of 1 (10% on version 4)") ||
+		if !strings.HasPrefix(err.Error(), "the release was interrupted (it was cancelled) during: polling alarm states at step 1 of 1 (10% on version 4)") ||
 			!errors.Is(err, context.Canceled) {
 			t.Errorf("error:\n%s", err)
 		}

@@ -8,29 +8,42 @@ import (
 )
 
 // gate is a check held against a release while the target takes traffic: polled through
-// every hold and once more after promotion. Alarms are one gate.
-//
-// TODO(metric gates): a metricGate over AWS.Metrics satisfies this too, reading the alias's
-// Invocations, Errors and p99 Duration by ExecutedVersion since the step started
-// (checkpoint.stepStart) and tripping on MetricGates' limits. preflightGates refuses
-// MetricGates until it exists.
+// every hold and once more after promotion. Alarms are one gate, metric gates another
+// (gate_metrics.go); each costs one read per poll (DescribeAlarms per 100 alarms, one
+// GetMetricData for every metric gate).
 type gate interface {
 	// check returns an error when the gate could not be read (the release fails unless
 	// told to go on), and a tripped verdict when the release must roll back.
 	check(ctx context.Context, at checkpoint) (verdict, error)
+	// reads names what the gate reads, for messages: "alarm states", "metrics".
+	reads() string
+	// readNext is what to do when reading keeps failing.
+	readNext() string
 }
 
 // checkpoint is where the release is when a gate is checked.
 type checkpoint struct {
-	where     string // "at step 1 of 2 (10% on version 4)", "after promotion (…)"
-	stepStart time.Time
+	where string // "at step 1 of 2 (10% on version 4)", "after promotion (…)"
+	now   time.Time
+
+	// Set during a hold only (after promotion and after a first release there is no
+	// step, and nothing to compare the target with).
+	holding   bool
+	stepStart time.Time     // when the hold began
+	hold      time.Duration // how long it lasts
+	first     bool          // the poll at the start of the hold: the step has seen nothing yet
+	last      bool          // the poll at the end of the hold
+	percent   float64       // traffic on the target
+	canary    string        // the target version
+	baseline  string        // the previous version, which serves the rest
 }
 
 type verdict struct {
 	tripped bool
 	cause   string // first line of the error when tripped
 	reason  string // more detail when tripped
-	detail  string // for the poll event when not
+	next    string // what to do when tripped
+	detail  string // for the poll event when not ("" records none)
 }
 
 // alarmGate trips when any of its alarms is in ALARM. INSUFFICIENT_DATA does not trip.
@@ -76,6 +89,12 @@ func (g alarmGate) firing(states map[string]AlarmState) []AlarmState {
 	return out
 }
 
+func (alarmGate) reads() string { return "alarm states" }
+
+func (alarmGate) readNext() string {
+	return "Check the alarms and the provider's cloudwatch:DescribeAlarms permission, or set ignore_poll_alarm_failure = true to go on when alarm states cannot be read. Then run terraform apply again."
+}
+
 func (g alarmGate) check(ctx context.Context, at checkpoint) (verdict, error) {
 	states, err := g.states(ctx)
 	if err != nil {
@@ -90,6 +109,7 @@ func (g alarmGate) check(ctx context.Context, at checkpoint) (verdict, error) {
 			tripped: true,
 			cause:   fmt.Sprintf("%s %s", quoteList("alarm", names(firing), "is in ALARM", "are in ALARM"), at.where),
 			reason:  reasons(firing),
+			next:    "Find out why the alarm fired and fix it, then run terraform apply again (ignore_alarms = true ships a hotfix regardless).",
 		}, nil
 	}
 	counts := map[string]int{}
@@ -123,51 +143,73 @@ func reasons(states []AlarmState) string {
 	return strings.Join(out, "; ")
 }
 
-// checkGates checks every gate once. A gate that cannot be read fails the release unless
-// ignore_poll_alarm_failure; then the failure is recorded and the release goes on.
+// checkGates checks every gate once outside a hold: after promotion, after a first release.
 func (x *run) checkGates(where string) *failure {
-	at := checkpoint{where: where, stepStart: x.stepStart}
+	return x.pollGates(checkpoint{where: where})
+}
+
+// pollGates checks every gate once. A gate that cannot be read fails the release unless
+// ignore_poll_alarm_failure; then the failure is recorded and the release goes on.
+func (x *run) pollGates(at checkpoint) *failure {
+	at.now = x.clock.Now()
+	at.canary, at.baseline = x.target.Version, x.previous
 	for _, g := range x.gates {
 		v, err := g.check(x.ctx, at)
 		if err != nil {
 			if cerr := x.ctx.Err(); cerr != nil {
-				return x.interrupted(cerr, "polling alarms "+where)
+				return x.interrupted(cerr, "polling "+g.reads()+" "+at.where)
 			}
 			if x.r.IgnorePollAlarmFailure {
-				x.ignoredReads++
-				x.record(EventWarning, "could not read alarm states %s (%v); going on (ignore_poll_alarm_failure)", where, err)
+				x.ignoreRead(g.reads())
+				x.record(EventWarning, "could not read %s %s (%v); going on (ignore_poll_alarm_failure)", g.reads(), at.where, err)
 				continue
 			}
-			x.record(EventTrip, "could not read alarm states %s: %v", where, err)
+			x.record(EventTrip, "could not read %s %s: %v", g.reads(), at.where, err)
 			return &failure{
-				cause: fmt.Sprintf("could not read alarm states %s: %v", where, err),
-				next:  "Check the alarms and the provider's cloudwatch:DescribeAlarms permission, or set ignore_poll_alarm_failure = true to go on when alarm states cannot be read. Then run terraform apply again.",
+				cause: fmt.Sprintf("could not read %s %s: %v", g.reads(), at.where, err),
+				next:  g.readNext(),
 				err:   err,
 			}
 		}
 		if v.tripped {
 			x.record(EventTrip, "%s", v.cause)
-			return &failure{
-				cause:  v.cause,
-				reason: v.reason,
-				next:   "Find out why the alarm fired and fix it, then run terraform apply again (ignore_alarms = true ships a hotfix regardless).",
-			}
+			return &failure{cause: v.cause, reason: v.reason, next: v.next}
 		}
-		x.record(EventPoll, "%s", v.detail)
+		if v.detail != "" {
+			x.record(EventPoll, "%s", v.detail)
+		}
 	}
 	return nil
 }
 
+// ignoreRead counts a read failure let pass under ignore_poll_alarm_failure.
+func (x *run) ignoreRead(what string) {
+	if x.ignoredReads == nil {
+		x.ignoredReads = map[string]int{}
+	}
+	x.ignoredReads[what]++
+}
+
 // hold keeps the current weights for d, checking the gates at its start and then every
-// poll interval; the last wait is shorter when d is not a multiple of the interval.
+// poll interval; the last wait is shorter when d is not a multiple of the interval, so
+// the last check falls at the end of the hold.
 func (x *run) hold(d time.Duration, where string) *failure {
 	x.stepStart = x.clock.Now()
 	deadline := x.stepStart.Add(d)
-	for {
+	for first := true; ; first = false {
 		if err := x.ctx.Err(); err != nil {
 			return x.interrupted(err, "the hold "+where)
 		}
-		if f := x.checkGates(where); f != nil {
+		at := checkpoint{
+			where:     where,
+			holding:   true,
+			stepStart: x.stepStart,
+			hold:      d,
+			first:     first,
+			last:      !x.clock.Now().Before(deadline),
+			percent:   x.percent,
+		}
+		if f := x.pollGates(at); f != nil {
 			return f
 		}
 		left := deadline.Sub(x.clock.Now())

@@ -232,25 +232,29 @@ func (x *run) waitActive() *failure {
 	}
 }
 
-// preflightGates sets up the gates and checks them once before anything changes: every
-// alarm exists and none is in ALARM (unless ignore_alarms).
+// preflightGates sets up the gates and checks the alarms once before anything changes:
+// every alarm exists and none is in ALARM (unless ignore_alarms). Metric gates have
+// nothing to check yet: no traffic has reached the target.
 func (x *run) preflightGates() *failure {
+	if f := x.preflightAlarms(); f != nil {
+		return f
+	}
 	r, aws := x.r, x.e.AWS
-	if r.MetricGates != nil {
-		if aws.Metrics == nil {
-			return &failure{
-				cause: "metric gates are configured but the engine has no Metrics client to read them; nothing was changed",
-				next:  "Remove the metric gates, or configure the provider with CloudWatch access.",
-			}
-		}
-		// TODO(metric gates): build a metricGate from r.MetricGates and aws.Metrics and add
-		// it to x.gates. Until then refuse, rather than release without the checks asked for.
+	if r.MetricGates == nil {
+		return nil
+	}
+	if aws.Metrics == nil {
 		return &failure{
-			cause: "metric gates are not supported by this version of the release engine; nothing was changed",
-			next:  "Remove the metric gates and gate the release with CloudWatch alarms instead.",
+			cause: "metric gates are configured but the engine has no Metrics client to read them; nothing was changed",
+			next:  "Remove the metric gates, or configure the provider with CloudWatch access.",
 		}
 	}
+	x.gates = append(x.gates, metricGate{metrics: aws.Metrics, function: x.fn.Name, alias: r.Alias, limits: *r.MetricGates})
+	return nil
+}
 
+func (x *run) preflightAlarms() *failure {
+	r, aws := x.r, x.e.AWS
 	if len(r.Alarms) == 0 {
 		return nil
 	}
@@ -270,7 +274,7 @@ func (x *run) preflightGates() *failure {
 				err:   err,
 			}
 		}
-		x.ignoredReads++
+		x.ignoreRead(g.reads())
 		x.record(EventWarning, "could not read alarm states in preflight (%v); going on (ignore_poll_alarm_failure)", err)
 	} else {
 		if missing := g.missing(states); len(missing) > 0 {

@@ -268,7 +268,8 @@ func FormatPercent(p float64) string {
 //     increment are folded: "10%, 20% … 90% for 1m0s each". AllAtOnce is just "100%".
 //  2. the alarms: "2 alarms polled every 10s", "1 alarm polled every 10s", "no alarms", or
 //     "2 alarms ignored" under ignore_alarms.
-//  3. the metric gates, when set: "metric gates: error rate ≤ 1%, p99 ≤ 800ms, …".
+//  3. the metric gates, when set: "metric gates: error rate ≤ 1%, p99 ≤ 800ms, canary vs
+//     baseline at 95%, ≥ 50 invocations per step" (polled with the alarms).
 //  4. "at least 5m0s": the sum of the holds.
 func Describe(r Release) string {
 	var plan []string
@@ -281,7 +282,7 @@ func Describe(r Release) string {
 		plan = append(plan, "post_traffic hook")
 	}
 	parts := []string{strings.Join(plan, ", "), describeAlarms(r)}
-	if g := describeMetricGates(r.MetricGates); g != "" {
+	if g := describeMetricGates(r.MetricGates, len(r.Schedule.Steps) > 0); g != "" {
 		parts = append(parts, g)
 	}
 	parts = append(parts, "at least "+r.Schedule.MinDuration().String())
@@ -323,7 +324,9 @@ func describeAlarms(r Release) string {
 	return fmt.Sprintf("%d %s polled every %s", n, noun, pollInterval(r))
 }
 
-func describeMetricGates(g *MetricGates) string {
+// describeMetricGates says what the metric gates check. They judge weighted steps only, so
+// with no step (AllAtOnce) the text says they have nothing to judge.
+func describeMetricGates(g *MetricGates, steps bool) string {
 	if g == nil {
 		return ""
 	}
@@ -338,19 +341,15 @@ func describeMetricGates(g *MetricGates) string {
 		parts = append(parts, fmt.Sprintf("canary vs baseline at %s%%", FormatPercent(confidence(g)*100)))
 	}
 	if g.MinInvocations > 0 {
-		parts = append(parts, fmt.Sprintf("at least %d invocations", g.MinInvocations))
+		parts = append(parts, fmt.Sprintf("≥ %d invocations per step", g.MinInvocations))
 	}
 	if len(parts) == 0 {
 		return ""
 	}
-	return "metric gates: " + strings.Join(parts, ", ")
-}
-
-func confidence(g *MetricGates) float64 {
-	if g.Confidence > 0 {
-		return g.Confidence
+	if !steps {
+		return "metric gates (nothing to judge without a weighted step): " + strings.Join(parts, ", ")
 	}
-	return 0.95
+	return "metric gates: " + strings.Join(parts, ", ")
 }
 
 func pollInterval(r Release) time.Duration {

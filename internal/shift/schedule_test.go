@@ -176,7 +176,13 @@ func TestDescribe(t *testing.T) {
 		{"steps with fractions", Release{Schedule: custom},
 			"0.5% for 1m0s, 1% for 2m0s, 25% for 5m0s, 100%; no alarms; at least 8m0s"},
 		{"metric gates", Release{Schedule: canary, MetricGates: &MetricGates{MaxErrorRate: &rate, MaxP99Duration: &p99, CompareToBaseline: true, MinInvocations: 50}},
-			"10% for 5m0s, 100%; no alarms; metric gates: error rate ≤ 1%, p99 ≤ 800ms, canary vs baseline at 95%, at least 50 invocations; at least 5m0s"},
+			"10% for 5m0s, 100%; no alarms; metric gates: error rate ≤ 1%, p99 ≤ 800ms, canary vs baseline at 95%, ≥ 50 invocations per step; at least 5m0s"},
+		{"metric gates at 99% with alarms", Release{Schedule: canary, Alarms: []string{"a"}, MetricGates: &MetricGates{CompareToBaseline: true, Confidence: 0.99}},
+			"10% for 5m0s, 100%; 1 alarm polled every 10s; metric gates: canary vs baseline at 99%; at least 5m0s"},
+		{"metric gates without a step", Release{MetricGates: &MetricGates{MaxErrorRate: &rate}},
+			"100%; no alarms; metric gates (nothing to judge without a weighted step): error rate ≤ 1%; at least 0s"},
+		{"empty metric gates say nothing", Release{Schedule: canary, MetricGates: &MetricGates{}},
+			"10% for 5m0s, 100%; no alarms; at least 5m0s"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -212,6 +218,22 @@ func TestValidateRelease(t *testing.T) {
 			r.Alarms = []string{"a", "arn:aws:cloudwatch:eu-central-1:123456789012:alarm:a"}
 		}, []any{"alarms"}, "listed twice"},
 		{"no function", func(r *Release) { r.Function = "" }, []any{"function_name"}, "function_name must name"},
+		{"metric gates ok", func(r *Release) {
+			r.MetricGates = &MetricGates{MaxErrorRate: ptr(0.0), MaxP99Duration: ptr(time.Millisecond), CompareToBaseline: true, Confidence: 0.999, MinInvocations: 0}
+		}, nil, ""},
+		{"error rate 1 ok", func(r *Release) { r.MetricGates = &MetricGates{MaxErrorRate: ptr(1.0)} }, nil, ""},
+		{"error rate over 1", func(r *Release) { r.MetricGates = &MetricGates{MaxErrorRate: ptr(1.5)} },
+			[]any{"metric_gates", "max_error_rate"}, "from 0 to 1 (0.01 is 1%), got 1.5"},
+		{"error rate negative", func(r *Release) { r.MetricGates = &MetricGates{MaxErrorRate: ptr(-0.01)} },
+			[]any{"metric_gates", "max_error_rate"}, "got -0.01"},
+		{"p99 under 1ms", func(r *Release) { r.MetricGates = &MetricGates{MaxP99Duration: ptr(500 * time.Microsecond)} },
+			[]any{"metric_gates", "max_p99_duration"}, "at least 1ms, got 500µs"},
+		{"confidence 0.5", func(r *Release) { r.MetricGates = &MetricGates{Confidence: 0.5} },
+			[]any{"metric_gates", "confidence"}, "greater than 0.5 and less than 1"},
+		{"confidence 1", func(r *Release) { r.MetricGates = &MetricGates{Confidence: 1} },
+			[]any{"metric_gates", "confidence"}, "got 1"},
+		{"min invocations negative", func(r *Release) { r.MetricGates = &MetricGates{MinInvocations: -1} },
+			[]any{"metric_gates", "min_invocations"}, "got -1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -246,3 +268,5 @@ func TestAlarmName(t *testing.T) {
 		}
 	}
 }
+
+func ptr[T any](v T) *T { return &v }

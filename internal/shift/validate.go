@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"time"
 )
 
 // FieldError is invalid input, found without calling AWS. Path is rooted at the resource:
@@ -45,7 +46,8 @@ var (
 )
 
 // ValidateRelease checks what the engine owns beyond the schedule (see ResolveSchedule):
-// the alias name, what to release, the poll interval and the alarm list. A zero
+// the alias name, what to release, the poll interval, the alarm list, the metric gates
+// and keep_versions. A zero
 // AlarmPollInterval means DefaultAlarmPollInterval and is valid.
 func ValidateRelease(r Release) []FieldError {
 	var errs []FieldError
@@ -103,6 +105,24 @@ func ValidateRelease(r Release) []FieldError {
 		seen[name] = i
 	}
 
+	if g := r.MetricGates; g != nil {
+		at := func(name string) []any { return []any{"metric_gates", name} }
+		if v := g.MaxErrorRate; v != nil && !(*v >= 0 && *v <= 1) {
+			add(at("max_error_rate"), "Invalid max_error_rate",
+				"max_error_rate is a fraction of invocations from 0 to 1 (0.01 is 1%%), got %v", *v)
+		}
+		if v := g.MaxP99Duration; v != nil && *v < MinP99Duration {
+			add(at("max_p99_duration"), "Invalid max_p99_duration", "max_p99_duration must be at least %s, got %s", MinP99Duration, *v)
+		}
+		if c := g.Confidence; c != 0 && !(c > 0.5 && c < 1) {
+			add(at("confidence"), "Invalid confidence",
+				"confidence must be greater than 0.5 and less than 1 (0.95 trips when a worse canary is less than 5%% likely to be luck), got %v", c)
+		}
+		if g.MinInvocations < 0 {
+			add(at("min_invocations"), "Invalid min_invocations", "min_invocations must be 0 (no minimum) or more, got %d", g.MinInvocations)
+		}
+	}
+
 	if r.KeepVersions < 0 {
 		add([]any{"keep_versions"}, "Invalid keep_versions", "keep_versions must be 0 (keep every version) or more, got %d", r.KeepVersions)
 	}
@@ -113,6 +133,9 @@ func ValidateRelease(r Release) []FieldError {
 func validateSchedule(s Schedule) []FieldError {
 	return validateSteps([]any{"traffic_shift", "steps"}, s.Steps)
 }
+
+// MinP99Duration is the smallest max_p99_duration accepted.
+const MinP99Duration = time.Millisecond
 
 // AlarmName reduces an alarm ARN (arn:aws:cloudwatch:region:account:alarm:NAME) to NAME;
 // anything else is returned unchanged. Alarm names may themselves contain ':'.
