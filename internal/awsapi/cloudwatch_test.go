@@ -171,9 +171,9 @@ func TestGetMetricDataAgainstMoto(t *testing.T) {
 	start, end := base.Add(50*time.Second), base.Add(70*time.Second)
 	putAt(t, fn, "live", "2", "Invocations", 40, base.Add(55*time.Second))
 	putAt(t, fn, "live", "2", "Errors", 3, base.Add(55*time.Second))
-	putAt(t, fn, "live", "2", "Invocations", 60, base.Add(65*time.Second)) // the next minute
+	putAt(t, fn, "live", "2", "Invocations", 60, base.Add(65*time.Second))  // the next minute
 	putAt(t, fn, "live", "1", "Invocations", 900, base.Add(60*time.Second)) // no Errors datapoint
-	putAt(t, fn, "beta", "2", "Errors", 50, base.Add(60*time.Second))      // another alias
+	putAt(t, fn, "beta", "2", "Errors", 50, base.Add(60*time.Second))       // another alias
 	putAt(t, fn+"-other", "live", "2", "Errors", 50, base.Add(60*time.Second))
 	putAt(t, fn, "live", "2", "Errors", 70, base.Add(3*time.Minute)) // after the window
 
