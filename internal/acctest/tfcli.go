@@ -28,7 +28,14 @@ var built struct {
 // BuildProvider builds this module's provider once per process into a temporary directory
 // and returns that directory, ready for dev_overrides. In test binaries run by Main the
 // directory is removed when the binary ends; other programs should remove it themselves.
+// SAFELAMBDA_PROVIDER_DIR, when set, names a directory holding a binary built already.
 func BuildProvider() (string, error) {
+	if dir := os.Getenv("SAFELAMBDA_PROVIDER_DIR"); dir != "" {
+		if _, err := os.Stat(filepath.Join(dir, ProviderBinary)); err != nil {
+			return "", fmt.Errorf("SAFELAMBDA_PROVIDER_DIR: %w", err)
+		}
+		return dir, nil
+	}
 	built.once.Do(func() {
 		built.dir, built.err = buildProvider()
 		if built.err == nil {

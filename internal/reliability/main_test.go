@@ -1,0 +1,150 @@
+// Package reliability proves the provider's promise under interruption, crashes, AWS
+// faults, throttling, outages, concurrent writers, bad input and logging (issue 6). Every
+// test runs the real Terraform CLI with the provider built from this repository against
+// the local moto, many through acctest's fault-injecting proxy. Test files only.
+package reliability
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/safelambda/terraform-provider-safelambda/internal/acctest"
+)
+
+func TestMain(m *testing.M) { acctest.Main(m) }
+
+const res = "safelambda_deployment.test"
+
+var (
+	shaV1 = acctest.HandlerCodeSha256("v1")
+	shaV2 = acctest.HandlerCodeSha256("v2")
+)
+
+// release is one safelambda_deployment "test" block (plus an optional provider block);
+// empty fields are left out.
+type release struct {
+	provider string // provider "safelambda" block body
+	fn       string
+	code     string
+	version  string
+	shift    string // traffic_shift object
+	alarms   []string
+	poll     string
+	pre      string
+	timeouts string // timeouts object
+}
+
+func (r release) hcl() string {
+	var b strings.Builder
+	if r.provider != "" {
+		fmt.Fprintf(&b, "provider \"safelambda\" {\n%s\n}\n\n", r.provider)
+	}
+	fmt.Fprintf(&b, "resource \"safelambda_deployment\" \"test\" {\n  function_name = %q\n  alias         = \"live\"\n", r.fn)
+	if r.code != "" {
+		fmt.Fprintf(&b, "  code_sha256 = %q\n", r.code)
+	}
+	if r.version != "" {
+		fmt.Fprintf(&b, "  version = %q\n", r.version)
+	}
+	if r.shift != "" {
+		fmt.Fprintf(&b, "  traffic_shift = %s\n", r.shift)
+	}
+	if len(r.alarms) > 0 {
+		quoted := make([]string, len(r.alarms))
+		for i, a := range r.alarms {
+			quoted[i] = fmt.Sprintf("%q", a)
+		}
+		fmt.Fprintf(&b, "  alarms = [%s]\n", strings.Join(quoted, ", "))
+	}
+	if r.poll != "" {
+		fmt.Fprintf(&b, "  alarm_poll_interval = %q\n", r.poll)
+	}
+	if r.pre != "" {
+		fmt.Fprintf(&b, "  hooks = { pre_traffic = %q }\n", r.pre)
+	}
+	if r.timeouts != "" {
+		fmt.Fprintf(&b, "  timeouts = %s\n", r.timeouts)
+	}
+	b.WriteString("}\n")
+	return b.String()
+}
+
+// endpointsAt is a provider block body that sends every service to url.
+func endpointsAt(url string, extra string) string {
+	return fmt.Sprintf("  endpoints {\n    lambda     = %[1]q\n    cloudwatch = %[1]q\n    sts        = %[1]q\n  }\n%s", url, extra)
+}
+
+// apply runs terraform apply -auto-approve and fails the test when it fails.
+func apply(t *testing.T, w *acctest.Workdir, args ...string) *acctest.Output {
+	t.Helper()
+	out, err := w.Run(t.Context(), append([]string{"apply", "-auto-approve"}, args...)...)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	return out
+}
+
+// setConfig replaces main.tf and fails the test when it cannot.
+func setConfig(t *testing.T, w *acctest.Workdir, config string) {
+	t.Helper()
+	if err := w.SetConfig(config); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// released sets up a function whose alias live serves version 1 through a first
+// release, with $LATEST then updated to the "v2" code: the next apply with code v2 is a
+// real traffic shift from 1 to 2.
+func released(t *testing.T, r release) (string, *acctest.Workdir, release) {
+	t.Helper()
+	fn := acctest.Function(t, "").Name
+	r.fn, r.code = fn, shaV1
+	w := acctest.NewWorkdir(t, r.hcl())
+	apply(t, w)
+	expectAlias(t, fn, "1")
+	acctest.UpdateCode(t, fn, "v2")
+	r.code = shaV2
+	return fn, w, r
+}
+
+// expectAlias fails unless the alias serves version with no weights.
+func expectAlias(t *testing.T, fn, version string) {
+	t.Helper()
+	if a := acctest.GetAlias(t, fn, "live"); !a.Exists || a.Version != version || len(a.Weights) != 0 {
+		t.Fatalf("alias live of %s is %+v, want version %s with no weights", fn, a, version)
+	}
+}
+
+// waitSplit polls the alias until it has weights (a hold has begun), the process exits
+// (exited closes; out is then shown) or a minute passes.
+func waitSplit(t *testing.T, fn string, exited <-chan struct{}, out *acctest.Output) acctest.AliasState {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for time.Now().Before(deadline) {
+		if a := acctest.GetAlias(t, fn, "live"); len(a.Weights) > 0 {
+			return a
+		}
+		select {
+		case <-exited:
+			t.Fatalf("terraform exited before the alias was split:\n%s", out)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	t.Fatal("the alias was not split within a minute")
+	return acctest.AliasState{}
+}
+
+// expectOutput fails unless out matches every pattern; Terraform wraps long lines, so a
+// space in a pattern matches any run of white space.
+func expectOutput(t *testing.T, out string, patterns ...string) {
+	t.Helper()
+	for _, p := range patterns {
+		re := regexp.MustCompile(`(?s)` + strings.ReplaceAll(p, " ", `\s+`))
+		if !re.MatchString(out) {
+			t.Errorf("output does not match %q:\n%s", p, out)
+		}
+	}
+}
