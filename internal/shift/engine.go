@@ -485,7 +485,12 @@ func (x *run) readBack() error {
 	x.res.AliasARN = a.ARN
 	x.res.LiveVersion = a.FunctionVersion
 	x.res.LiveWeights = copyWeights(nonZero(a.Weights))
-	if x.e.AWS.Functions != nil {
+	switch {
+	case a.FunctionVersion == x.target.Version && x.target.CodeSha256 != "":
+		// The usual case after a release: preflight read the target's hash already, and a
+		// version's code never changes, so asking again would only cost a call.
+		x.res.LiveCodeSha256 = x.target.CodeSha256
+	case x.e.AWS.Functions != nil:
 		if v, err := x.e.AWS.Functions.GetVersion(ctx, x.r.Function, a.FunctionVersion); err == nil {
 			x.res.LiveCodeSha256 = v.CodeSha256
 		}
