@@ -37,6 +37,7 @@ type deploymentModel struct {
 	IgnoreAlarms             types.Bool           `tfsdk:"ignore_alarms"`
 	IgnorePollAlarmFailure   types.Bool           `tfsdk:"ignore_poll_alarm_failure"`
 	Hooks                    *hooksModel          `tfsdk:"hooks"`
+	MetricGates              *metricGatesModel    `tfsdk:"metric_gates"`
 	KeepVersions             types.Int64          `tfsdk:"keep_versions"`
 	Timeouts                 timeouts.Value       `tfsdk:"timeouts"`
 	PreviousVersion          types.String         `tfsdk:"previous_version"`
@@ -76,6 +77,7 @@ func (m *deploymentModel) known() bool {
 	if m.Hooks != nil {
 		vals = append(vals, m.Hooks.PreTraffic, m.Hooks.PostTraffic)
 	}
+	vals = append(vals, m.MetricGates.unknown()...)
 	if ts := m.TrafficShift; ts != nil {
 		vals = append(vals, ts.Preset)
 		for _, iv := range []*intervalModel{ts.Canary, ts.Linear} {
@@ -134,6 +136,7 @@ func (m *deploymentModel) release(ctx context.Context) (shift.Release, diag.Diag
 		IgnoreAlarms:           m.IgnoreAlarms.ValueBool(),
 		IgnorePollAlarmFailure: m.IgnorePollAlarmFailure.ValueBool(),
 		KeepVersions:           int(m.KeepVersions.ValueInt64()),
+		MetricGates:            m.MetricGates.gates(),
 	}
 	if !m.CodeSha256.IsNull() && !m.CodeSha256.IsUnknown() && m.Version.IsUnknown() {
 		r.CodeSha256 = m.CodeSha256.ValueString()

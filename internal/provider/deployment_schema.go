@@ -177,7 +177,7 @@ func (r *deploymentResource) Schema(ctx context.Context, _ resource.SchemaReques
 				Optional:            true,
 				Computed:            true,
 				Default:             stringdefault.StaticString("10s"),
-				MarkdownDescription: "How often alarms are read while a step is held (one `DescribeAlarms` call per 100 alarms). Default `10s`, at least `1s`.",
+				MarkdownDescription: "How often alarms and `metric_gates` are read while a step is held (one `DescribeAlarms` call per 100 alarms, one `GetMetricData` call for all metric gates). Default `10s`, at least `1s`.",
 				Validators:          []validator.String{durationBetween(minHold, 0)},
 			},
 			"ignore_alarms": schema.BoolAttribute{
@@ -190,7 +190,7 @@ func (r *deploymentResource) Schema(ctx context.Context, _ resource.SchemaReques
 				Optional:            true,
 				Computed:            true,
 				Default:             booldefault.StaticBool(false),
-				MarkdownDescription: "Go on when alarm states cannot be read, instead of rolling back. Default `false`.",
+				MarkdownDescription: "Go on when alarm states (or the metrics of `metric_gates`) cannot be read, instead of rolling back. Default `false`.",
 			},
 			"hooks": schema.SingleNestedAttribute{
 				Optional: true,
@@ -210,6 +210,7 @@ func (r *deploymentResource) Schema(ctx context.Context, _ resource.SchemaReques
 					},
 				},
 			},
+			"metric_gates": metricGatesAttribute(),
 			"keep_versions": schema.Int64Attribute{
 				Optional: true,
 				MarkdownDescription: "After a successful release, delete published versions beyond the newest N, never one " +

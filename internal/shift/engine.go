@@ -53,7 +53,8 @@ type run struct {
 	// ignoredReads counts gate reads that failed and were let pass (ignore_poll_alarm_failure),
 	// by what was read ("alarm states", "metrics").
 	ignoredReads map[string]int
-	tripRecorded bool // the timeline already says what stopped the release
+	metricsSeen  string // what the metric gates last saw, for the success message
+	tripRecorded bool   // the timeline already says what stopped the release
 
 	// lastSeen is the alias as last read, for messages when a rollback cannot finish;
 	// lastSeenGone says the last read found no alias.
@@ -446,6 +447,9 @@ func (x *run) message(rerr *ReleaseError) string {
 		formatOffset(x.clock.Now().Sub(x.res.StartedAt)))
 	if x.r.IgnoreAlarms && len(x.r.Alarms) > 0 {
 		msg += "; alarms were ignored (ignore_alarms)"
+	}
+	if x.metricsSeen != "" {
+		msg += "; metric gates passed, last read " + x.metricsSeen
 	}
 	for _, what := range []string{alarmGate{}.reads(), metricGate{}.reads()} {
 		if n := x.ignoredReads[what]; n > 0 {

@@ -44,6 +44,9 @@ type verdict struct {
 	reason  string // more detail when tripped
 	next    string // what to do when tripped
 	detail  string // for the poll event when not ("" records none)
+	// seen, when set, is what a passing gate saw, kept for the message of a release
+	// that succeeds (the last one wins).
+	seen string
 }
 
 // alarmGate trips when any of its alarms is in ALARM. INSUFFICIENT_DATA does not trip.
@@ -177,6 +180,9 @@ func (x *run) pollGates(at checkpoint) *failure {
 		}
 		if v.detail != "" {
 			x.record(EventPoll, "%s", v.detail)
+		}
+		if v.seen != "" {
+			x.metricsSeen = v.seen
 		}
 	}
 	return nil

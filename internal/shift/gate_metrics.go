@@ -95,7 +95,7 @@ func (g metricGate) check(ctx context.Context, at checkpoint) (verdict, error) {
 		return trip("min_invocations", fmt.Sprintf("not enough traffic to judge: version %s had %s invocations in %s at %s%%, fewer than min_invocations %d",
 			at.canary, formatCount(canary.Invocations), at.hold, FormatPercent(at.percent), l.MinInvocations))
 	}
-	return verdict{detail: fmt.Sprintf("metrics %s: %s", at.where, numbers)}, nil
+	return verdict{detail: fmt.Sprintf("metrics %s: %s", at.where, numbers), seen: fmt.Sprintf("%s: %s", at.where, numbers)}, nil
 }
 
 // observation is what one poll saw, for messages.

@@ -490,8 +490,15 @@ func TestMetricGatesPassAHealthyCanary(t *testing.T) {
 	if res.Status != StatusSucceeded || m.calls() != 30 || h.clock.elapsed() != 5*time.Minute {
 		t.Errorf("status %s, %d calls, took %s", res.Status, m.calls(), h.clock.elapsed())
 	}
-	// At 300s: 600 canary invocations, 1 error; 5400 baseline, 11 errors.
-	if !h.hasEvent(EventPoll, "metrics at step 1 of 1 (10% on version 4): version 4: 1 errors of 600 invocations (0.167%); version 3: 11 errors of 5400 invocations (0.204%); z = ") {
+	// At 300s: 600 canary invocations, 1 error; 5400 baseline, 11 errors. pooled 12/6000 =
+	// 0.002, se = sqrt(0.002 × 0.998 × (1/600 + 1/5400)) = 0.0019229, z = (0.0016667 −
+	// 0.0020370) / 0.0019229 = −0.19, p = 0.576: within noise.
+	seen := "at step 1 of 1 (10% on version 4): version 4: 1 errors of 600 invocations (0.167%); version 3: 11 errors of 5400 invocations (0.204%); z = -0.19, p = 0.576"
+	if !h.hasEvent(EventPoll, "metrics "+seen) {
 		t.Errorf("timeline %v", res.Timeline)
+	}
+	// The message says what the gates last saw, so state records it.
+	if want := "released version 4 to alias live (Canary10Percent5Minutes, previous version 3) in 5m0s; metric gates passed, last read " + seen; res.Message != want {
+		t.Errorf("message\n  %q\nwant\n  %q", res.Message, want)
 	}
 }
