@@ -214,7 +214,9 @@ func (r *deploymentResource) Schema(ctx context.Context, _ resource.SchemaReques
 			"keep_versions": schema.Int64Attribute{
 				Optional: true,
 				MarkdownDescription: "After a successful release, delete published versions beyond the newest N, never one " +
-					"that any alias references nor `previous_version`. Unset keeps every version.",
+					"that any alias of the function references (as its version or by weight) nor `previous_version`, the " +
+					"rollback target; `last_deployment.deleted_versions` lists what was deleted. Failed or rolled-back releases " +
+					"delete nothing. Unset keeps every version.",
 				Validators: []validator.Int64{int64validator.AtLeast(1)},
 			},
 			"timeouts": timeouts.Attributes(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),
