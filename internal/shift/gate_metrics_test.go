@@ -75,6 +75,23 @@ func counts(canary, baseline VersionMetrics) func(MetricQuery, float64) (MetricD
 	}
 }
 
+// wantOutcome checks that a release either succeeded (the alias serves 4) or was rolled
+// back (it serves 3 again).
+func (h *harness) wantOutcome(res Result, err *ReleaseError, rolledBack bool) {
+	h.t.Helper()
+	if !rolledBack {
+		if err != nil {
+			h.t.Fatalf("Run: %v", err)
+		}
+		h.wantAlias("4", nil)
+		return
+	}
+	if err == nil || res.Status != StatusRolledBack {
+		h.t.Fatalf("status %s err %v", res.Status, err)
+	}
+	h.wantAlias("3", nil)
+}
+
 func gates(mods ...func(*MetricGates)) func(*Release) {
 	return func(r *Release) {
 		g := &MetricGates{}
@@ -168,17 +185,10 @@ func TestMetricGateP99(t *testing.T) {
 					t.Fatalf("query asks P99 = %v with max_p99_duration %v", q.P99, tt.limit)
 				}
 			}
+			h.wantOutcome(res, err, tt.trips != "")
 			if tt.trips == "" {
-				if err != nil {
-					t.Fatalf("Run: %v", err)
-				}
-				h.wantAlias("4", nil)
 				return
 			}
-			if err == nil || res.Status != StatusRolledBack {
-				t.Fatalf("status %s err %v", res.Status, err)
-			}
-			h.wantAlias("3", nil)
 			if !strings.HasPrefix(err.Error(), tt.trips+"\n") ||
 				!strings.Contains(err.Error(), "version 4: 0 errors of 500 invocations (0%), p99 900ms; version 3: 0 errors of 4500 invocations (0%), p99 300ms") {
 				t.Errorf("error:\n%s", err)
@@ -248,20 +258,13 @@ func TestMetricGateCompareToBaseline(t *testing.T) {
 			h := newHarness(t)
 			h.withMetrics(counts(tt.canary, tt.baseline))
 			res, err := h.run(release(gates(func(g *MetricGates) { g.CompareToBaseline, g.Confidence = true, tt.confidence })))
+			h.wantOutcome(res, err, tt.trips != "")
 			if tt.trips == "" {
-				if err != nil {
-					t.Fatalf("Run: %v", err)
-				}
-				h.wantAlias("4", nil)
 				if !h.hasEvent(EventPoll, tt.numbers) {
 					t.Errorf("no poll event with %q in %v", tt.numbers, res.Timeline)
 				}
 				return
 			}
-			if err == nil || res.Status != StatusRolledBack {
-				t.Fatalf("status %s err %v", res.Status, err)
-			}
-			h.wantAlias("3", nil)
 			first := strings.SplitN(err.Error(), "\n", 2)[0]
 			if !strings.Contains(first, tt.trips) || !strings.Contains(err.Error(), "Reason: over the first 10s of the step: ") ||
 				!strings.Contains(err.Error(), tt.numbers) {
@@ -317,17 +320,10 @@ func TestMetricGateMinInvocations(t *testing.T) {
 			h := newHarness(t)
 			h.withMetrics(steady(tt.perSecond, rate(0), rate(0)))
 			res, err := h.run(release(gates(func(g *MetricGates) { g.MinInvocations = 50 })))
+			h.wantOutcome(res, err, tt.trips)
 			if !tt.trips {
-				if err != nil {
-					t.Fatalf("Run: %v", err)
-				}
-				h.wantAlias("4", nil)
 				return
 			}
-			if err == nil || res.Status != StatusRolledBack {
-				t.Fatalf("status %s err %v", res.Status, err)
-			}
-			h.wantAlias("3", nil)
 			want := "metric gate min_invocations tripped at step 1 of 1 (10% on version 4): not enough traffic to judge: version 4 had 12 invocations in 5m0s at 10%, fewer than min_invocations 50\n" +
 				"Reason: over the first 5m0s of the step: version 4: 0 errors of 12 invocations (0%); version 3: 0 errors of 108 invocations (0%)\n"
 			if !strings.HasPrefix(err.Error(), want) {
