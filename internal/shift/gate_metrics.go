@@ -30,6 +30,11 @@ type metricGate struct {
 	limits   MetricGates
 }
 
+// checksAnything reports whether any gate is set (confidence alone sets none).
+func (g MetricGates) checksAnything() bool {
+	return g.MaxErrorRate != nil || g.MaxP99Duration != nil || g.CompareToBaseline || g.MinInvocations > 0
+}
+
 func (metricGate) reads() string { return "metrics" }
 
 func (metricGate) readNext() string {

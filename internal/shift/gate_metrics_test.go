@@ -426,6 +426,16 @@ func TestMetricGatesCostOneCallPerPoll(t *testing.T) {
 			t.Errorf("%d GetMetricData calls on a first release", m.calls())
 		}
 	})
+	t.Run("no gate set", func(t *testing.T) {
+		h := newHarness(t)
+		m := h.withMetrics(steady(10, rate(1), rate(1)))
+		if _, err := h.run(release(gates(func(g *MetricGates) { g.Confidence = 0.99 }))); err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+		if m.calls() != 0 {
+			t.Errorf("%d GetMetricData calls with no gate set", m.calls())
+		}
+	})
 	t.Run("all at once", func(t *testing.T) {
 		h := newHarness(t)
 		m := h.withMetrics(steady(10, rate(1), rate(1)))

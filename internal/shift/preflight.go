@@ -240,8 +240,8 @@ func (x *run) preflightGates() *failure {
 		return f
 	}
 	r, aws := x.r, x.e.AWS
-	if r.MetricGates == nil {
-		return nil
+	if r.MetricGates == nil || !r.MetricGates.checksAnything() {
+		return nil // metric_gates = {} sets no gate: nothing to read
 	}
 	if aws.Metrics == nil {
 		return &failure{

@@ -327,7 +327,7 @@ func describeAlarms(r Release) string {
 // describeMetricGates says what the metric gates check. They judge weighted steps only, so
 // with no step (AllAtOnce) the text says they have nothing to judge.
 func describeMetricGates(g *MetricGates, steps bool) string {
-	if g == nil {
+	if g == nil || !g.checksAnything() {
 		return ""
 	}
 	var parts []string
@@ -342,9 +342,6 @@ func describeMetricGates(g *MetricGates, steps bool) string {
 	}
 	if g.MinInvocations > 0 {
 		parts = append(parts, fmt.Sprintf("≥ %d invocations per step", g.MinInvocations))
-	}
-	if len(parts) == 0 {
-		return ""
 	}
 	if !steps {
 		return "metric gates (nothing to judge without a weighted step): " + strings.Join(parts, ", ")
