@@ -97,7 +97,7 @@ func TestQueueHookResultsComeBackInFIFOOrderAcrossFunctions(t *testing.T) {
 		if got := string(out.Payload); got != s.want {
 			t.Errorf("invoke %d: payload %s, want %s", i+1, got, s.want)
 		}
-		if out.StatusCode != 200 || out.FunctionError != nil {
+		if out.StatusCode != http.StatusOK || out.FunctionError != nil {
 			t.Errorf("invoke %d: status %d, function error %q; moto's docker-free Lambda always succeeds", i+1, out.StatusCode, aws.ToString(out.FunctionError))
 		}
 	}

@@ -107,7 +107,7 @@ func NewProxy(upstream string) (*Proxy, error) {
 		ErrorLog:  nil,
 	}
 	p.srv = &http.Server{Handler: p, ReadHeaderTimeout: 30 * time.Second}
-	go p.srv.Serve(ln)
+	go func() { _ = p.srv.Serve(ln) }() // returns http.ErrServerClosed on Close
 	return p, nil
 }
 
@@ -305,7 +305,7 @@ func resetConn(w http.ResponseWriter) {
 		return
 	}
 	if tc, ok := conn.(*net.TCPConn); ok {
-		tc.SetLinger(0) // RST instead of FIN: "connection reset by peer"
+		_ = tc.SetLinger(0) // RST instead of FIN: "connection reset by peer"
 	}
 	conn.Close()
 }
@@ -345,7 +345,7 @@ func writeJSON(w http.ResponseWriter, status int, contentType, body string) {
 	w.Header().Set("Content-Type", contentType)
 	w.Header().Set("X-Amzn-Requestid", "acctest-proxy")
 	w.WriteHeader(status)
-	io.WriteString(w, body)
+	_, _ = io.WriteString(w, body) // the client may already be gone
 }
 
 func writeQueryError(w http.ResponseWriter, status int, typ, code, msg string) {

@@ -142,7 +142,7 @@ func TestProxyFaultKinds(t *testing.T) {
 		}},
 		{ConnReset, func(t *testing.T, le, ce error, _ time.Duration) {
 			for _, err := range []error{le, ce} {
-				if err == nil || !(strings.Contains(err.Error(), "connection reset") || strings.Contains(err.Error(), "EOF")) {
+				if err == nil || (!strings.Contains(err.Error(), "connection reset") && !strings.Contains(err.Error(), "EOF")) {
 					t.Errorf("error = %v, want a connection reset", err)
 				}
 			}

@@ -196,7 +196,7 @@ func ping(endpoint string) error {
 		return err
 	}
 	defer resp.Body.Close()
-	io.Copy(io.Discard, resp.Body)
+	_, _ = io.Copy(io.Discard, resp.Body)
 	if resp.StatusCode/100 != 2 {
 		return fmt.Errorf("GET /moto-api/config: HTTP %d", resp.StatusCode)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -135,7 +136,7 @@ func TestAdapters_invokeReturnsQueuedHookResults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.StatusCode != 200 || !strings.Contains(string(res.Payload), "smoke test failed") {
+	if res.StatusCode != http.StatusOK || !strings.Contains(string(res.Payload), "smoke test failed") {
 		t.Fatalf("Invoke = %d %q", res.StatusCode, res.Payload)
 	}
 }
@@ -163,7 +164,7 @@ func TestAdapters_describeAlarms(t *testing.T) {
 		if s.Name == names[7] {
 			want = "ALARM"
 		}
-		if s.State != want && !(want == "OK" && s.State == "INSUFFICIENT_DATA") {
+		if s.State != want && (want != "OK" || s.State != "INSUFFICIENT_DATA") {
 			t.Fatalf("alarm %s is %s, want %s", s.Name, s.State, want)
 		}
 	}
