@@ -153,7 +153,9 @@ func TestAccMetricGates_errorRateRollsBack(t *testing.T) {
 			},
 			{
 				PreConfig: func() {
-					if err := watch.expectSeen([]string{"1+3@0.1", "1"}, "3"); err != nil {
+					// The canary took traffic and version 3 never served alone; the watcher may
+					// stop before its next read after the rollback, so the alias is read here.
+					if err := watch.expectSeen([]string{"1+3@0.1"}, "3"); err != nil {
 						t.Fatal(err)
 					}
 					mustAliasServe(t, fn, "1")
