@@ -150,18 +150,34 @@ func (x *run) release() *failure {
 
 	steps := x.r.Schedule.Steps
 	for i, s := range steps {
-		if s.Percent <= x.percent+1e-9 {
+		if s.Percent < x.percent-1e-9 {
 			continue // resumed past this step
 		}
 		where := fmt.Sprintf("at step %d of %d (%s%% on version %s)", i+1, len(steps), FormatPercent(s.Percent), x.target.Version)
-		weights := map[string]float64{x.target.Version: roundPercent(s.Percent) / 100}
-		if f := x.write(x.previous, weights, "shift "+where); f != nil {
+		if s.Percent > x.percent+1e-9 {
+			weights := map[string]float64{x.target.Version: roundPercent(s.Percent) / 100}
+			if f := x.write(x.previous, weights, "shift "+where); f != nil {
+				return f
+			}
+			x.shifted = true
+			x.percent = s.Percent
+			x.record(EventShift, "%s%% → %s (step %d of %d, hold %s)", FormatPercent(s.Percent), x.target.Version, i+1, len(steps), s.Hold)
+		} else {
+			// Resumed at this very step: how long it was held before the interruption is
+			// unknown, so it is held in full again before traffic moves on.
+			x.record(EventShift, "%s%% → %s already (step %d of %d): holding it again for %s", FormatPercent(s.Percent), x.target.Version, i+1, len(steps), s.Hold)
+		}
+		if f := x.hold(s.Hold, where); f != nil {
 			return f
 		}
-		x.shifted = true
-		x.percent = s.Percent
-		x.record(EventShift, "%s%% → %s (step %d of %d, hold %s)", FormatPercent(s.Percent), x.target.Version, i+1, len(steps), s.Hold)
-		if f := x.hold(s.Hold, where); f != nil {
+	}
+	if n := len(steps); n > 0 && x.percent > steps[n-1].Percent+1e-9 && x.percent < 100 {
+		// Resumed above every step of this schedule (it changed since): hold what is live
+		// as long as the last step before promoting.
+		last := steps[n-1]
+		where := fmt.Sprintf("at %s%% on version %s (resumed above the last step)", FormatPercent(x.percent), x.target.Version)
+		x.record(EventShift, "%s%% → %s already, above the last step: holding it for %s", FormatPercent(x.percent), x.target.Version, last.Hold)
+		if f := x.hold(last.Hold, where); f != nil {
 			return f
 		}
 	}

@@ -849,14 +849,16 @@ func TestRunSplitAlias(t *testing.T) {
 		if got := h.shapes(); !reflect.DeepEqual(got, want) {
 			t.Errorf("updates %q", got)
 		}
-		if res.PreviousVersion != "3" || h.clock.elapsed() != 7*time.Minute {
+		// The 20% step it was left at is held again in full (1m), then 30%…90%.
+		if res.PreviousVersion != "3" || h.clock.elapsed() != 8*time.Minute {
 			t.Errorf("previous %s, took %s", res.PreviousVersion, h.clock.elapsed())
 		}
-		if !h.hasEvent(EventShift, "resuming: alias live was left split at 3 with 20% on 4; continuing from 20%") {
+		if !h.hasEvent(EventShift, "resuming: alias live was left split at 3 with 20% on 4; continuing from 20%") ||
+			!h.hasEvent(EventShift, "20% → 4 already (step 2 of 9): holding it again for 1m0s") {
 			t.Errorf("timeline %v", res.Timeline)
 		}
 	})
-	t.Run("resume past the last step promotes", func(t *testing.T) {
+	t.Run("resume at the last step holds it again before promoting", func(t *testing.T) {
 		h := newHarness(t)
 		h.aws.setAlias("live", "3", w("4", 0.1))
 		res, err := h.run(release())
@@ -865,6 +867,33 @@ func TestRunSplitAlias(t *testing.T) {
 		}
 		if got := h.shapes(); !reflect.DeepEqual(got, []string{"4 with no weights"}) {
 			t.Errorf("updates %q", got)
+		}
+		if h.clock.elapsed() != 5*time.Minute {
+			t.Errorf("took %s, want the 5m canary held again", h.clock.elapsed())
+		}
+	})
+	t.Run("an alarm during the repeated hold rolls back", func(t *testing.T) {
+		h := newHarness(t)
+		h.aws.setAlias("live", "3", w("4", 0.1))
+		h.aws.alarms["orders-errors"] = stateAfter(2*time.Minute, "ALARM")
+		res, err := h.run(release())
+		if err == nil || res.Status != StatusRolledBack {
+			t.Fatalf("status %s err %v", res.Status, err)
+		}
+		h.wantAlias("3", nil)
+	})
+	t.Run("resume above the last step of a changed schedule holds before promoting", func(t *testing.T) {
+		h := newHarness(t)
+		h.aws.setAlias("live", "3", w("4", 0.5))
+		res, err := h.run(release())
+		if err != nil || res.Status != StatusSucceeded {
+			t.Fatalf("status %s err %v", res.Status, err)
+		}
+		if got := h.shapes(); !reflect.DeepEqual(got, []string{"4 with no weights"}) {
+			t.Errorf("updates %q", got)
+		}
+		if h.clock.elapsed() != 5*time.Minute || !h.hasEvent(EventShift, "50% → 4 already, above the last step: holding it for 5m0s") {
+			t.Errorf("took %s, timeline %v", h.clock.elapsed(), res.Timeline)
 		}
 	})
 	t.Run("a failed resume rolls back to the primary", func(t *testing.T) {

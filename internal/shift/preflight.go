@@ -269,7 +269,7 @@ func (x *run) preflightAlarms() *failure {
 		}
 		if !r.IgnorePollAlarmFailure {
 			return &failure{
-				cause: fmt.Sprintf("could not read the states of %d alarms in preflight: %v; nothing was changed", len(r.Alarms), err),
+				cause: fmt.Sprintf("could not read the states of %s in preflight: %v; nothing was changed", alarmCount(len(r.Alarms)), err),
 				next:  "Check the provider's cloudwatch:DescribeAlarms permission, or set ignore_poll_alarm_failure = true to go on when alarm states cannot be read.",
 				err:   err,
 			}
@@ -297,7 +297,7 @@ func (x *run) preflightAlarms() *failure {
 	}
 
 	if r.IgnoreAlarms {
-		x.record(EventWarning, "alarms ignored (ignore_alarms): %d alarms are not gated", len(r.Alarms))
+		x.record(EventWarning, "alarms ignored (ignore_alarms): %s not gated", alarmCount(len(r.Alarms)))
 		return nil
 	}
 	x.gates = append(x.gates, g)

@@ -314,14 +314,18 @@ func describeAlarms(r Release) string {
 	if n == 0 {
 		return "no alarms"
 	}
-	noun := "alarms"
-	if n == 1 {
-		noun = "alarm"
-	}
 	if r.IgnoreAlarms {
-		return fmt.Sprintf("%d %s ignored", n, noun)
+		return alarmCount(n) + " ignored"
 	}
-	return fmt.Sprintf("%d %s polled every %s", n, noun, pollInterval(r))
+	return fmt.Sprintf("%s polled every %s", alarmCount(n), pollInterval(r))
+}
+
+// alarmCount is "1 alarm", "2 alarms".
+func alarmCount(n int) string {
+	if n == 1 {
+		return "1 alarm"
+	}
+	return fmt.Sprintf("%d alarms", n)
 }
 
 // describeMetricGates says what the metric gates check. They judge weighted steps only, so
