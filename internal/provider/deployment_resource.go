@@ -320,7 +320,8 @@ func (r *deploymentResource) Read(ctx context.Context, req resource.ReadRequest,
 		return
 	}
 	fn, alias := state.FunctionName.ValueString(), state.Alias.ValueString()
-	live, err := r.engine(ctx, fn, alias).Inspect(ctx, fn, alias)
+	known := shift.Known{Version: state.Version.ValueString(), CodeSha256: state.CodeSha256.ValueString()}
+	live, err := r.engine(ctx, fn, alias).Inspect(ctx, fn, alias, known)
 	if errors.Is(err, shift.ErrNotFound) {
 		tflog.Warn(ctx, "alias or function is gone; removing it from state", map[string]any{"function": fn, "alias": alias})
 		resp.State.RemoveResource(ctx)

@@ -488,6 +488,15 @@ func (x *run) readBack() error {
 	if x.e.AWS.Aliases == nil || x.r.Function == "" || x.r.Alias == "" {
 		return errors.New("nothing to read")
 	}
+	if (x.res.Status == StatusSucceeded || x.res.Status == StatusNoChange) && x.res.AliasARN != "" && x.left.version == x.target.Version {
+		// What is live is what this release's last write left (or, for NoChange, what
+		// preflight just read): every write was guarded, so a read would only repeat it.
+		x.res.AliasExists = true
+		x.res.LiveVersion = x.left.version
+		x.res.LiveWeights = copyWeights(nonZero(x.left.weights))
+		x.res.LiveCodeSha256 = x.target.CodeSha256
+		return nil
+	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(x.ctx), readBackTimeout)
 	defer cancel()
 	a, err := x.e.AWS.Aliases.GetAlias(ctx, x.r.Function, x.r.Alias)

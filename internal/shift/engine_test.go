@@ -1019,7 +1019,7 @@ func TestReleaseErrorFormat(t *testing.T) {
 func TestInspectAndRemove(t *testing.T) {
 	h := newHarness(t)
 	h.aws.setAlias("live", "3", w("4", 0.1))
-	live, err := h.engine.Inspect(context.Background(), fnName, "live")
+	live, err := h.engine.Inspect(context.Background(), fnName, "live", Known{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1027,10 +1027,25 @@ func TestInspectAndRemove(t *testing.T) {
 	if !reflect.DeepEqual(live, want) {
 		t.Errorf("Inspect = %+v, want %+v", live, want)
 	}
-	if _, err := h.engine.Inspect(context.Background(), fnName, "gone"); !errors.Is(err, ErrNotFound) {
+	if n := h.aws.count("GetAlias") + h.aws.count("GetVersion"); n != 2 {
+		t.Errorf("Inspect with nothing known made %d calls, want 2", n)
+	}
+	// The hash state holds for the live version is not asked for again: one call.
+	again, err := h.engine.Inspect(context.Background(), fnName, "live", Known{Version: "3", CodeSha256: "h3"})
+	if err != nil || !reflect.DeepEqual(again, want) {
+		t.Errorf("Inspect with a known hash = %+v, %v", again, err)
+	}
+	if n := h.aws.count("GetAlias") + h.aws.count("GetVersion"); n != 3 {
+		t.Errorf("Inspect with the hash known made %d calls, want 1", n-2)
+	}
+	// A known hash of another version is no help: the live one is read.
+	if moved, _ := h.engine.Inspect(context.Background(), fnName, "live", Known{Version: "2", CodeSha256: "h2"}); moved.CodeSha256 != "h3" {
+		t.Errorf("Inspect with a stale hash reported %q", moved.CodeSha256)
+	}
+	if _, err := h.engine.Inspect(context.Background(), fnName, "gone", Known{}); !errors.Is(err, ErrNotFound) {
 		t.Errorf("missing alias: %v", err)
 	}
-	if _, err := h.engine.Inspect(context.Background(), "gone", "live"); !errors.Is(err, ErrNotFound) {
+	if _, err := h.engine.Inspect(context.Background(), "gone", "live", Known{}); !errors.Is(err, ErrNotFound) {
 		t.Errorf("missing function: %v", err)
 	}
 	if err := h.engine.Remove(context.Background(), fnName, "live"); err != nil {
@@ -1115,5 +1130,36 @@ func TestFormatTimelineKeepsStartAndEnd(t *testing.T) {
 	if len(lines) != maxTimelineLines+1 || lines[0] != "  +0s shift 0" || lines[12] != "  … 76 more events" ||
 		lines[len(lines)-1] != "  +1m39s shift 99" {
 		t.Errorf("timeline:\n%s", strings.Join(lines, "\n"))
+	}
+}
+
+// A release costs 4 + 2 × steps Lambda control-plane calls in version mode (issue 7):
+// preflight reads the version and the alias; each traffic move, the promotion included,
+// is a guarded write (read, then write); nothing is read again after a success.
+func TestLambdaCallsPerRelease(t *testing.T) {
+	linear, _ := ResolveSchedule(ScheduleSpec{Preset: "Linear10PercentEvery1Minute"})
+	control := []string{"GetFunction", "GetVersion", "ListVersions", "PublishVersion", "DeleteVersion",
+		"GetAlias", "ListAliases", "CreateAlias", "UpdateAlias", "DeleteAlias"}
+	for _, tc := range []struct {
+		name     string
+		schedule Schedule
+	}{{"AllAtOnce", Schedule{}}, {"canary", canary10for5m()}, {"linear", linear}} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t)
+			res, err := h.run(release(func(r *Release) { r.Schedule = tc.schedule }))
+			if err != nil || res.Status != StatusSucceeded {
+				t.Fatalf("status %s err %v", res.Status, err)
+			}
+			calls := 0
+			for _, op := range control {
+				calls += h.aws.count(op)
+			}
+			if want := 4 + 2*len(tc.schedule.Steps); calls != want {
+				t.Errorf("%d Lambda control-plane calls, want %d", calls, want)
+			}
+			if res.LiveVersion != "4" || len(res.LiveWeights) != 0 || !res.AliasExists || res.LiveCodeSha256 == "" {
+				t.Errorf("live after success: %+v", res)
+			}
+		})
 	}
 }

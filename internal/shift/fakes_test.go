@@ -187,6 +187,9 @@ func (f *fakeAWS) GetVersion(ctx context.Context, function, version string) (Ver
 	if err := f.enter(ctx, "GetVersion"); err != nil {
 		return Version{}, err
 	}
+	if function != fnName && function != fnARN {
+		return Version{}, notFound("function " + function)
+	}
 	if version == "$LATEST" {
 		return Version{Version: "$LATEST", ARN: fnARN + ":$LATEST", CodeSha256: f.latestSha, State: "Active"}, nil
 	}
@@ -250,6 +253,9 @@ func (f *fakeAWS) GetAlias(ctx context.Context, function, alias string) (Alias, 
 	defer f.mu.Unlock()
 	if err := f.enter(ctx, "GetAlias"); err != nil {
 		return Alias{}, err
+	}
+	if function != fnName && function != fnARN {
+		return Alias{}, notFound("function " + function)
 	}
 	a, ok := f.aliases[alias]
 	if !ok {

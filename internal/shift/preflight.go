@@ -43,25 +43,20 @@ func (x *run) preflight() *failure {
 	r, aws := x.r, x.e.AWS
 	fns := aws.Functions
 
-	fn, err := fns.GetFunction(x.ctx, r.Function)
-	if errors.Is(err, ErrNotFound) {
-		return &failure{
-			cause: fmt.Sprintf("function %q does not exist; nothing was changed", r.Function),
-			next:  "Check function_name, and that the provider's region and account are the function's.",
-			err:   err,
-		}
-	}
-	if err != nil {
-		return x.apiFailure(err, "read function "+r.Function)
-	}
-	x.fn = fn
-
 	if r.Version != "" {
-		v, f := x.publishedVersion(r.Version)
-		if f != nil {
+		// The version's configuration names its function: one call proves both exist.
+		// The function is read on its own only to tell the user which one is missing.
+		v, err := fns.GetVersion(x.ctx, r.Function, r.Version)
+		if err == nil {
+			x.fn = functionOf(v)
+			x.setTarget(v)
+		} else if f := x.readFunction(); f != nil {
+			return f
+		} else if _, f := x.publishedVersion(r.Version); f != nil {
 			return f
 		}
-		x.setTarget(v)
+	} else if f := x.readFunction(); f != nil {
+		return f
 	}
 
 	for _, h := range []struct {
@@ -131,6 +126,33 @@ func (x *run) setTarget(v Version) {
 }
 
 // publishedVersion reads a version to release in version mode.
+// readFunction checks the function exists and records its name and ARN.
+func (x *run) readFunction() *failure {
+	fn, err := x.e.AWS.Functions.GetFunction(x.ctx, x.r.Function)
+	if errors.Is(err, ErrNotFound) {
+		return &failure{
+			cause: fmt.Sprintf("function %q does not exist; nothing was changed", x.r.Function),
+			next:  "Check function_name, and that the provider's region and account are the function's.",
+			err:   err,
+		}
+	}
+	if err != nil {
+		return x.apiFailure(err, "read function "+x.r.Function)
+	}
+	x.fn = fn
+	return nil
+}
+
+// functionOf is the function a published version belongs to, from its qualified ARN
+// (arn:<partition>:lambda:<region>:<account>:function:<name>:<version>).
+func functionOf(v Version) Function {
+	parts := strings.Split(v.ARN, ":")
+	if len(parts) != 8 {
+		return Function{}
+	}
+	return Function{Name: parts[6], ARN: strings.Join(parts[:7], ":")}
+}
+
 func (x *run) publishedVersion(version string) (Version, *failure) {
 	v, err := x.e.AWS.Functions.GetVersion(x.ctx, x.r.Function, version)
 	if errors.Is(err, ErrNotFound) {
