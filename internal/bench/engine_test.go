@@ -238,7 +238,7 @@ func benchEconomy(t *testing.T) {
 		results.detail("**Calls, %s, %d alarms, no hooks.** %s.", s.name, c.alarms, callList(tr.calls))
 		t.Logf("economy %s %d alarms: %s", s.name, c.alarms, callList(tr.calls))
 	}
-	results.detail("**Where the Lambda calls go** (version mode, no hooks): preflight reads the function and the version to release (2 GetFunctionConfiguration) and the alias (1 GetAlias); every traffic move, each weighted step and the promotion alike, is a guarded write: GetAlias to compare version and weights, then UpdateAlias with the RevisionId (moto does not enforce RevisionId, so the comparison is what guards there); after the release one GetAlias reads back what is live after the post_traffic hook. That is 4 + 2 × (steps + 1) = 6 + 2 × steps; the target counts the promotion as free.")
+	results.detail("**Where the Lambda calls go** (version mode, no hooks): preflight reads the version to release (1 GetFunctionConfiguration, which also proves the function exists) and the alias (1 GetAlias); every traffic move, each weighted step and the promotion alike, is a guarded write: GetAlias to compare version and weights, then UpdateAlias with the RevisionId (moto does not enforce RevisionId, so the comparison is what guards there). After a success nothing is read again: the last guarded write is what is live. That is 2 + 2 × (steps + 1) = 4 + 2 × steps. Each hook adds one GetFunctionConfiguration in preflight (it must exist) and its Invoke; code_sha256 mode adds ListVersionsByFunction and, when nothing matches, PublishVersion.")
 }
 
 // only lets a developer run part of the benchmark: SAFELAMBDA_BENCH_ONLY=overhead,refresh.
