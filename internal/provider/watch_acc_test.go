@@ -25,6 +25,7 @@ type aliasWatcher struct {
 	cancel  context.CancelFunc
 	done    chan struct{}
 	onSplit func() // called once, the first time the alias is split
+	read    func(context.Context)
 }
 
 func routing(version string, weights map[string]float64) string {
@@ -45,19 +46,22 @@ func watchAlias(t *testing.T, fn, alias string, onSplit func()) *aliasWatcher {
 	lc := acctest.Lambda(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	w := &aliasWatcher{cancel: cancel, done: make(chan struct{}), onSplit: onSplit}
+	w.read = func(ctx context.Context) {
+		out, err := lc.GetAlias(ctx, &lambda.GetAliasInput{FunctionName: aws.String(fn), Name: aws.String(alias)})
+		if err == nil {
+			var weights map[string]float64
+			if out.RoutingConfig != nil {
+				weights = out.RoutingConfig.AdditionalVersionWeights
+			}
+			w.record(routing(aws.ToString(out.FunctionVersion), weights), len(weights) > 0)
+		}
+	}
 	go func() {
 		defer close(w.done)
 		tick := time.NewTicker(20 * time.Millisecond)
 		defer tick.Stop()
 		for {
-			out, err := lc.GetAlias(ctx, &lambda.GetAliasInput{FunctionName: aws.String(fn), Name: aws.String(alias)})
-			if err == nil {
-				var weights map[string]float64
-				if out.RoutingConfig != nil {
-					weights = out.RoutingConfig.AdditionalVersionWeights
-				}
-				w.record(routing(aws.ToString(out.FunctionVersion), weights), len(weights) > 0)
-			}
+			w.read(ctx)
 			select {
 			case <-ctx.Done():
 				return
@@ -90,9 +94,11 @@ func (w *aliasWatcher) stop() {
 	<-w.done
 }
 
-// Seen stops the watcher and returns the distinct routings it saw, in order.
+// Seen stops the watcher and returns the distinct routings it saw, in order, ending with
+// one last read: a rollback can land less than a tick before terraform exits.
 func (w *aliasWatcher) Seen() []string {
 	w.stop()
+	w.read(context.Background())
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return append([]string(nil), w.seen...)
