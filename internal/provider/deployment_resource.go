@@ -83,9 +83,21 @@ func (r *deploymentResource) ValidateConfig(ctx context.Context, req resource.Va
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	// Terraform drops unknown keys inside an object value, so a misspelled key
+	// (traffic_shift = { presett = … }) arrives as an empty object: refuse it rather than
+	// release all at once, or with no hook or gate, without a word.
+	const typo = " A misspelled key is dropped by Terraform and lands here."
 	if ts := m.TrafficShift; ts != nil && ts.Preset.IsNull() && ts.Canary == nil && ts.Linear == nil && ts.Steps == nil {
 		resp.Diagnostics.AddAttributeError(path.Root("traffic_shift"), "Empty traffic_shift",
-			"traffic_shift needs exactly one of preset, canary, linear or steps. Omit traffic_shift for AllAtOnce.")
+			"traffic_shift needs exactly one of preset, canary, linear or steps. Omit traffic_shift for AllAtOnce."+typo)
+	}
+	if h := m.Hooks; h != nil && h.PreTraffic.IsNull() && h.PostTraffic.IsNull() {
+		resp.Diagnostics.AddAttributeError(path.Root("hooks"), "Empty hooks",
+			"hooks needs pre_traffic, post_traffic or both. Omit hooks for none."+typo)
+	}
+	if g := m.MetricGates; g != nil && g.MaxErrorRate.IsNull() && g.MaxP99Duration.IsNull() && g.CompareToBaseline.IsNull() && g.MinInvocations.IsNull() {
+		resp.Diagnostics.AddAttributeError(path.Root("metric_gates"), "Empty metric_gates",
+			"metric_gates needs at least one of max_error_rate, max_p99_duration, compare_to_baseline or min_invocations. Omit metric_gates for none."+typo)
 	}
 	if !m.known() {
 		return
