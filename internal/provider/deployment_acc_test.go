@@ -491,3 +491,30 @@ func TestAccDeployment_driftImportDestroy(t *testing.T) {
 		},
 	})
 }
+
+// An alias deleted outside Terraform leaves state on refresh: the next plan creates it
+// again and the apply releases onto a fresh alias.
+func TestAccDeployment_aliasDeletedOutside(t *testing.T) {
+	acctest.PreCheck(t)
+	fn := acctest.FunctionPublished(t, "").Name
+	cfg := release{fn: fn, version: "1"}.config()
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6,
+		Steps: []resource.TestStep{
+			{Config: cfg, ConfigStateChecks: []statecheck.StateCheck{expectVersion("1")}},
+			{
+				PreConfig: func() {
+					if _, err := acctest.Lambda(t).DeleteAlias(context.Background(), &lambda.DeleteAliasInput{FunctionName: aws.String(fn), Name: aws.String("live")}); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config: cfg,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(res, plancheck.ResourceActionCreate),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{expectVersion("1"), expectPrevious(""), expectStatus("Succeeded")},
+				Check:             aliasServes(t, fn, "1"),
+			},
+		},
+	})
+}
