@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"regexp"
-	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -21,56 +20,8 @@ import (
 
 const res = "safelambda_deployment.test"
 
-// release describes one safelambda_deployment block; empty fields are left out.
-type release struct {
-	fn, code, version string
-	shift             string // the traffic_shift object, e.g. `{ preset = "AllAtOnce" }`
-	alarms            []string
-	pollInterval      string
-	ignoreAlarms      bool
-	pre, post         string
-	extra             string
-}
-
-func (r release) config() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "resource \"safelambda_deployment\" \"test\" {\n  function_name = %q\n  alias = \"live\"\n", r.fn)
-	if r.code != "" {
-		fmt.Fprintf(&b, "  code_sha256 = %q\n", r.code)
-	}
-	if r.version != "" {
-		fmt.Fprintf(&b, "  version = %q\n", r.version)
-	}
-	if r.shift != "" {
-		fmt.Fprintf(&b, "  traffic_shift = %s\n", r.shift)
-	}
-	if len(r.alarms) > 0 {
-		quoted := make([]string, len(r.alarms))
-		for i, a := range r.alarms {
-			quoted[i] = fmt.Sprintf("%q", a)
-		}
-		fmt.Fprintf(&b, "  alarms = [%s]\n", strings.Join(quoted, ", "))
-	}
-	if r.pollInterval != "" {
-		fmt.Fprintf(&b, "  alarm_poll_interval = %q\n", r.pollInterval)
-	}
-	if r.ignoreAlarms {
-		b.WriteString("  ignore_alarms = true\n")
-	}
-	if r.pre != "" || r.post != "" {
-		b.WriteString("  hooks = {\n")
-		if r.pre != "" {
-			fmt.Fprintf(&b, "    pre_traffic = %q\n", r.pre)
-		}
-		if r.post != "" {
-			fmt.Fprintf(&b, "    post_traffic = %q\n", r.post)
-		}
-		b.WriteString("  }\n")
-	}
-	b.WriteString(r.extra)
-	b.WriteString("}\n")
-	return b.String()
-}
+// release is one test configuration of the resource.
+type release = acctest.Release
 
 var (
 	shaV1 = acctest.HandlerCodeSha256("v1")
@@ -145,16 +96,16 @@ func aliasGone(t *testing.T, fn string) resource.TestCheckFunc {
 func TestAccDeployment_canary(t *testing.T) {
 	acctest.PreCheck(t)
 	fn := acctest.Function(t, "").Name
-	r1 := release{fn: fn, code: shaV1, shift: `{ canary = { percentage = 10, interval = "2s" } }`}
+	r1 := release{Function: fn, Code: shaV1, Shift: `{ canary = { percentage = 10, interval = "2s" } }`}
 	r2 := r1
-	r2.code = shaV2
+	r2.Code = shaV2
 	var watch *aliasWatcher
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6,
 		CheckDestroy:             aliasGone(t, fn),
 		Steps: []resource.TestStep{
 			{
-				Config: r1.config(),
+				Config: r1.HCL(),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectKnownValue(res, tfjsonpath.New("schedule"), knownvalue.StringExact("10% for 2s, 100%; no alarms; at least 2s")),
 					plancheck.ExpectUnknownValue(res, tfjsonpath.New("version")),
@@ -172,7 +123,7 @@ func TestAccDeployment_canary(t *testing.T) {
 					acctest.UpdateCode(t, fn, "v2")
 					watch = watchAlias(t, fn, "live", nil)
 				},
-				Config: r2.config(),
+				Config: r2.HCL(),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(res, plancheck.ResourceActionUpdate),
 					plancheck.ExpectUnknownValue(res, tfjsonpath.New("version")),
@@ -184,7 +135,7 @@ func TestAccDeployment_canary(t *testing.T) {
 				),
 			},
 			{
-				Config: r2.config(),
+				Config: r2.HCL(),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectEmptyPlan(),
 				}},
@@ -197,17 +148,17 @@ func TestAccDeployment_canary(t *testing.T) {
 func TestAccDeployment_linearAndSteps(t *testing.T) {
 	acctest.PreCheck(t)
 	fn := acctest.Function(t, "").Name
-	r1 := release{fn: fn, code: shaV1}
-	r2 := release{fn: fn, code: shaV2, shift: `{ linear = { percentage = 40, interval = "1s" } }`}
-	r3 := release{fn: fn, code: shaV3, shift: `{ steps = [{ percentage = 0.5, hold = "1s" }, { percentage = 25, hold = "1s" }] }`}
+	r1 := release{Function: fn, Code: shaV1}
+	r2 := release{Function: fn, Code: shaV2, Shift: `{ linear = { percentage = 40, interval = "1s" } }`}
+	r3 := release{Function: fn, Code: shaV3, Shift: `{ steps = [{ percentage = 0.5, hold = "1s" }, { percentage = 25, hold = "1s" }] }`}
 	var watch *aliasWatcher
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6,
 		Steps: []resource.TestStep{
-			{Config: r1.config(), ConfigStateChecks: []statecheck.StateCheck{expectVersion("1")}},
+			{Config: r1.HCL(), ConfigStateChecks: []statecheck.StateCheck{expectVersion("1")}},
 			{
 				PreConfig: func() { acctest.UpdateCode(t, fn, "v2"); watch = watchAlias(t, fn, "live", nil) },
-				Config:    r2.config(),
+				Config:    r2.HCL(),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectKnownValue(res, tfjsonpath.New("schedule"), knownvalue.StringExact("40% for 1s, 80% for 1s, 100%; no alarms; at least 2s")),
 				}},
@@ -219,7 +170,7 @@ func TestAccDeployment_linearAndSteps(t *testing.T) {
 			},
 			{
 				PreConfig:         func() { acctest.UpdateCode(t, fn, "v3"); watch = watchAlias(t, fn, "live", nil) },
-				Config:            r3.config(),
+				Config:            r3.HCL(),
 				ConfigStateChecks: []statecheck.StateCheck{expectVersion("3"), expectPrevious("2"), expectStatus("Succeeded")},
 				Check: resource.ComposeTestCheckFunc(
 					func(*terraform.State) error { return watch.expectSeen([]string{"2+3@0.005", "2+3@0.25", "3"}) },
@@ -238,7 +189,7 @@ func TestAccDeployment_noChange(t *testing.T) {
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6,
 		Steps: []resource.TestStep{{
-			Config:            release{fn: fn, version: "1", shift: `{ preset = "Canary10Percent5Minutes" }`}.config(),
+			Config:            release{Function: fn, Version: "1", Shift: `{ preset = "Canary10Percent5Minutes" }`}.HCL(),
 			ConfigStateChecks: []statecheck.StateCheck{expectVersion("1"), expectStatus("NoChange")},
 			Check:             aliasServes(t, fn, "1"),
 		}},
@@ -254,7 +205,7 @@ func TestAccDeployment_versionMode(t *testing.T) {
 		ProtoV6ProviderFactories: protoV6,
 		Steps: []resource.TestStep{
 			{
-				Config:            release{fn: fn, version: "1"}.config(),
+				Config:            release{Function: fn, Version: "1"}.HCL(),
 				ConfigStateChecks: []statecheck.StateCheck{expectVersion("1"), statecheck.ExpectKnownValue(res, tfjsonpath.New("code_sha256"), knownvalue.StringExact(shaV1))},
 			},
 			{
@@ -265,7 +216,7 @@ func TestAccDeployment_versionMode(t *testing.T) {
 					}
 					watch = watchAlias(t, fn, "live", nil)
 				},
-				Config: release{fn: fn, version: "2", shift: `{ canary = { percentage = 20, interval = "1s" } }`}.config(),
+				Config: release{Function: fn, Version: "2", Shift: `{ canary = { percentage = 20, interval = "1s" } }`}.HCL(),
 				ConfigStateChecks: []statecheck.StateCheck{
 					expectVersion("2"), expectPrevious("1"), expectStatus("Succeeded"),
 					statecheck.ExpectKnownValue(res, tfjsonpath.New("code_sha256"), knownvalue.StringExact(shaV2)),
@@ -287,20 +238,20 @@ func TestAccDeployment_alarmTripsDuringHold(t *testing.T) {
 	fn := acctest.Function(t, "").Name
 	alarm := acctest.RandName("tf-acc-errors")
 	acctest.Alarm(t, alarm)
-	r1 := release{fn: fn, code: shaV1, shift: `{ canary = { percentage = 10, interval = "5s" } }`, alarms: []string{alarm}, pollInterval: "1s"}
+	r1 := release{Function: fn, Code: shaV1, Shift: `{ canary = { percentage = 10, interval = "5s" } }`, Alarms: []string{alarm}, PollInterval: "1s"}
 	r2 := r1
-	r2.code = shaV2
+	r2.Code = shaV2
 	var watch *aliasWatcher
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6,
 		Steps: []resource.TestStep{
-			{Config: r1.config(), ConfigStateChecks: []statecheck.StateCheck{expectVersion("1")}},
+			{Config: r1.HCL(), ConfigStateChecks: []statecheck.StateCheck{expectVersion("1")}},
 			{
 				PreConfig: func() {
 					acctest.UpdateCode(t, fn, "v2")
 					watch = watchAlias(t, fn, "live", setAlarmState(t, alarm, "ALARM"))
 				},
-				Config:      r2.config(),
+				Config:      r2.HCL(),
 				ExpectError: regexp.MustCompile(`(?s)rolled back.*` + alarm + `.*ALARM.*step 1 of 1.*10%.*serves version 1`),
 			},
 			{
@@ -312,13 +263,13 @@ func TestAccDeployment_alarmTripsDuringHold(t *testing.T) {
 					}
 					mustAliasServe(t, fn, "1")
 				},
-				Config:             r2.config(),
+				Config:             r2.HCL(),
 				PlanOnly:           true,
 				ExpectNonEmptyPlan: true,
 			},
 			{
 				PreConfig:         func() { setAlarmState(t, alarm, "OK")() },
-				Config:            r2.config(),
+				Config:            r2.HCL(),
 				ConfigStateChecks: []statecheck.StateCheck{expectVersion("2"), expectPrevious("1"), expectStatus("Succeeded")},
 				Check:             aliasServes(t, fn, "2"),
 			},
@@ -333,23 +284,23 @@ func TestAccDeployment_alarmAlreadyFiringAndIgnoreAlarms(t *testing.T) {
 	fn := acctest.Function(t, "").Name
 	alarm := acctest.RandName("tf-acc-errors")
 	acctest.Alarm(t, alarm)
-	r1 := release{fn: fn, code: shaV1, shift: `{ canary = { percentage = 10, interval = "1s" } }`, alarms: []string{alarm}, pollInterval: "1s"}
+	r1 := release{Function: fn, Code: shaV1, Shift: `{ canary = { percentage = 10, interval = "1s" } }`, Alarms: []string{alarm}, PollInterval: "1s"}
 	r2 := r1
-	r2.code = shaV2
+	r2.Code = shaV2
 	r2ignore := r2
-	r2ignore.ignoreAlarms = true
+	r2ignore.IgnoreAlarms = true
 	var watch *aliasWatcher
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6,
 		Steps: []resource.TestStep{
-			{Config: r1.config(), ConfigStateChecks: []statecheck.StateCheck{expectVersion("1")}},
+			{Config: r1.HCL(), ConfigStateChecks: []statecheck.StateCheck{expectVersion("1")}},
 			{
 				PreConfig: func() {
 					acctest.UpdateCode(t, fn, "v2")
 					acctest.SetAlarmState(t, alarm, "ALARM")
 					watch = watchAlias(t, fn, "live", nil)
 				},
-				Config:      r2.config(),
+				Config:      r2.HCL(),
 				ExpectError: regexp.MustCompile(`(?s)` + alarm + `.*ALARM`),
 			},
 			{
@@ -361,7 +312,7 @@ func TestAccDeployment_alarmAlreadyFiringAndIgnoreAlarms(t *testing.T) {
 						t.Fatalf("preflight must publish nothing; %d versions exist", n)
 					}
 				},
-				Config:            r2ignore.config(),
+				Config:            r2ignore.HCL(),
 				ConfigStateChecks: []statecheck.StateCheck{expectVersion("2"), expectStatus("Succeeded")},
 				Check: resource.ComposeTestCheckFunc(
 					aliasServes(t, fn, "2"),
@@ -379,9 +330,9 @@ func TestAccDeployment_hooks(t *testing.T) {
 	fn := acctest.Function(t, "").Name
 	pre := acctest.Function(t, "").Name
 	post := acctest.Function(t, "").Name
-	r1 := release{fn: fn, code: shaV1, shift: `{ canary = { percentage = 10, interval = "1s" } }`, pre: pre, post: post}
+	r1 := release{Function: fn, Code: shaV1, Shift: `{ canary = { percentage = 10, interval = "1s" } }`, Pre: pre, Post: post}
 	r2 := r1
-	r2.code = shaV2
+	r2.Code = shaV2
 	ok := `{"status":"Succeeded"}`
 	var watch *aliasWatcher
 	resource.Test(t, resource.TestCase{
@@ -389,7 +340,7 @@ func TestAccDeployment_hooks(t *testing.T) {
 		Steps: []resource.TestStep{
 			{
 				PreConfig:         func() { acctest.QueueHookResults(t, ok, ok) },
-				Config:            r1.config(),
+				Config:            r1.HCL(),
 				ConfigStateChecks: []statecheck.StateCheck{expectVersion("1")},
 			},
 			{
@@ -398,7 +349,7 @@ func TestAccDeployment_hooks(t *testing.T) {
 					acctest.QueueHookResults(t, `{"status":"Failed","reason":"smoke test: GET /health returned 500"}`)
 					watch = watchAlias(t, fn, "live", nil)
 				},
-				Config:      r2.config(),
+				Config:      r2.HCL(),
 				ExpectError: regexp.MustCompile(`(?s)pre_traffic.*` + pre + `.*GET /health returned 500.*serves version 1`),
 			},
 			{
@@ -409,7 +360,7 @@ func TestAccDeployment_hooks(t *testing.T) {
 					acctest.QueueHookResults(t, ok, `{"status":"Failed","message":"e2e: checkout flow broken"}`)
 					watch = watchAlias(t, fn, "live", nil)
 				},
-				Config:      r2.config(),
+				Config:      r2.HCL(),
 				ExpectError: regexp.MustCompile(`(?s)rolled back.*post_traffic.*` + post + `.*checkout flow broken.*serves version 1`),
 			},
 			{
@@ -421,7 +372,7 @@ func TestAccDeployment_hooks(t *testing.T) {
 					mustAliasServe(t, fn, "1")
 					acctest.QueueHookResults(t, ok, ok)
 				},
-				Config:            r2.config(),
+				Config:            r2.HCL(),
 				ConfigStateChecks: []statecheck.StateCheck{expectVersion("2"), expectPrevious("1")},
 				Check:             aliasServes(t, fn, "2"),
 			},
@@ -434,21 +385,21 @@ func TestAccDeployment_hooks(t *testing.T) {
 func TestAccDeployment_driftImportDestroy(t *testing.T) {
 	acctest.PreCheck(t)
 	fn := acctest.Function(t, "").Name
-	r1 := release{fn: fn, code: shaV1}
-	r2 := release{fn: fn, code: shaV2}
+	r1 := release{Function: fn, Code: shaV1}
+	r2 := release{Function: fn, Code: shaV2}
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6,
 		CheckDestroy:             aliasGone(t, fn),
 		Steps: []resource.TestStep{
-			{Config: r1.config()},
+			{Config: r1.HCL()},
 			{
 				PreConfig:         func() { acctest.UpdateCode(t, fn, "v2") },
-				Config:            r2.config(),
+				Config:            r2.HCL(),
 				ConfigStateChecks: []statecheck.StateCheck{expectVersion("2")},
 			},
 			{
 				PreConfig: func() { acctest.SetAlias(t, fn, "live", "1", nil) },
-				Config:    r2.config(),
+				Config:    r2.HCL(),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(res, plancheck.ResourceActionUpdate),
 				}},
@@ -497,7 +448,7 @@ func TestAccDeployment_driftImportDestroy(t *testing.T) {
 func TestAccDeployment_aliasDeletedOutside(t *testing.T) {
 	acctest.PreCheck(t)
 	fn := acctest.FunctionPublished(t, "").Name
-	cfg := release{fn: fn, version: "1"}.config()
+	cfg := release{Function: fn, Version: "1"}.HCL()
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6,
 		Steps: []resource.TestStep{

@@ -136,14 +136,14 @@ func TestAccMetricGates_errorRateRollsBack(t *testing.T) {
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6,
 		Steps: []resource.TestStep{
-			{Config: release{fn: fn, version: "1", extra: gates}.config(), ConfigStateChecks: []statecheck.StateCheck{expectVersion("1")}},
+			{Config: release{Function: fn, Version: "1", Extra: gates}.HCL(), ConfigStateChecks: []statecheck.StateCheck{expectVersion("1")}},
 			{
 				PreConfig: func() {
 					watch = watchAlias(t, fn, "live", publishTraffic(t, fn,
 						lambdaTraffic{version: "3", invocations: 100, errors: 20},
 						lambdaTraffic{version: "1", invocations: 900, errors: 1}))
 				},
-				Config: release{fn: fn, version: "3", shift: `{ canary = { percentage = 10, interval = "20s" } }`, extra: keep}.config(),
+				Config: release{Function: fn, Version: "3", Shift: `{ canary = { percentage = 10, interval = "20s" } }`, Extra: keep}.HCL(),
 				ExpectError: wrapped(
 					"rolled back",
 					"metric gate max_error_rate tripped at step 1 of 1 (10% on version 3): version 3's error rate 20% (20 of 100) is over max_error_rate 1%",
@@ -163,7 +163,7 @@ func TestAccMetricGates_errorRateRollsBack(t *testing.T) {
 						t.Fatalf("a rolled-back release must delete nothing; versions left %v", got)
 					}
 				},
-				Config:             release{fn: fn, version: "3", shift: canary10for3s, extra: keep}.config(),
+				Config:             release{Function: fn, Version: "3", Shift: canary10for3s, Extra: keep}.HCL(),
 				PlanOnly:           true,
 				ExpectNonEmptyPlan: true,
 			},
@@ -181,8 +181,8 @@ func TestAccMetricGates_canaryWorseThanBaselineRollsBack(t *testing.T) {
 	if v := acctest.Publish(t, fn); v != "2" {
 		t.Fatalf("published %s, want 2", v)
 	}
-	r := release{fn: fn, version: "2", shift: `{ canary = { percentage = 10, interval = "20s" } }`, pollInterval: "1s",
-		extra: "  metric_gates = { compare_to_baseline = true }\n"}
+	r := release{Function: fn, Version: "2", Shift: `{ canary = { percentage = 10, interval = "20s" } }`, PollInterval: "1s",
+		Extra: "  metric_gates = { compare_to_baseline = true }\n"}
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6,
 		Steps: []resource.TestStep{{
@@ -191,7 +191,7 @@ func TestAccMetricGates_canaryWorseThanBaselineRollsBack(t *testing.T) {
 					lambdaTraffic{version: "2", invocations: 100, errors: 10},
 					lambdaTraffic{version: "1", invocations: 1000, errors: 10}))
 			},
-			Config: r.config(),
+			Config: r.HCL(),
 			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 				plancheck.ExpectKnownValue(res, tfjsonpath.New("schedule"),
 					knownvalue.StringExact("10% for 20s, 100%; no alarms; metric gates: canary vs baseline at 95%; at least 20s")),
@@ -212,15 +212,15 @@ func TestAccMetricGates_notEnoughTrafficRollsBack(t *testing.T) {
 	acctest.CreateAlias(t, fn, "live", "1", nil)
 	acctest.UpdateCode(t, fn, "v2")
 	acctest.Publish(t, fn)
-	r := release{fn: fn, version: "2", shift: canary10for3s, pollInterval: "1s",
-		extra: "  metric_gates = { max_error_rate = 0.05, min_invocations = 50 }\n"}
+	r := release{Function: fn, Version: "2", Shift: canary10for3s, PollInterval: "1s",
+		Extra: "  metric_gates = { max_error_rate = 0.05, min_invocations = 50 }\n"}
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6,
 		Steps: []resource.TestStep{{
 			PreConfig: func() {
 				watchAlias(t, fn, "live", publishTraffic(t, fn, lambdaTraffic{version: "2", invocations: 10}, lambdaTraffic{version: "1", invocations: 90}))
 			},
-			Config: r.config(),
+			Config: r.HCL(),
 			ExpectError: wrapped(
 				"metric gate min_invocations tripped at step 1 of 1 (10% on version 2): not enough traffic to judge: version 2 had 10 invocations in 3s at 10%, fewer than min_invocations 50",
 				"The alias live now serves version 1 with no weights (rolled back).",
@@ -241,7 +241,7 @@ func TestAccMetricGates_healthyCanaryPasses(t *testing.T) {
 	acctest.CreateAlias(t, fn, "live", "1", nil)
 	acctest.UpdateCode(t, fn, "v2")
 	acctest.Publish(t, fn)
-	r := release{fn: fn, version: "2", shift: canary10for3s, pollInterval: "1s", extra: `  metric_gates = {
+	r := release{Function: fn, Version: "2", Shift: canary10for3s, PollInterval: "1s", Extra: `  metric_gates = {
     max_error_rate      = 0.01
     max_p99_duration    = "800ms"
     compare_to_baseline = true
@@ -256,7 +256,7 @@ func TestAccMetricGates_healthyCanaryPasses(t *testing.T) {
 			PreConfig: func() {
 				watch = watchAlias(t, fn, "live", publishTraffic(t, fn, lambdaTraffic{version: "2", invocations: 100}, lambdaTraffic{version: "1", invocations: 900, errors: 9}))
 			},
-			Config: r.config(),
+			Config: r.HCL(),
 			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 				plancheck.ExpectKnownValue(res, tfjsonpath.New("schedule"), knownvalue.StringExact(
 					"10% for 3s, 100%; no alarms; metric gates: error rate ≤ 1%, p99 ≤ 800ms, canary vs baseline at 95%, ≥ 50 invocations per step; at least 3s")),
@@ -287,14 +287,14 @@ func TestAccKeepVersions_keepsAliasedAndPrevious(t *testing.T) {
 		ProtoV6ProviderFactories: protoV6,
 		Steps: []resource.TestStep{
 			{
-				Config: release{fn: fn, version: "3"}.config(),
+				Config: release{Function: fn, Version: "3"}.HCL(),
 				ConfigStateChecks: []statecheck.StateCheck{
 					expectVersion("3"),
 					statecheck.ExpectKnownValue(res, deleted, knownvalue.ListExact([]knownvalue.Check{})),
 				},
 			},
 			{
-				Config: release{fn: fn, version: "6", shift: `{ canary = { percentage = 10, interval = "1s" } }`, extra: "  keep_versions = 1\n"}.config(),
+				Config: release{Function: fn, Version: "6", Shift: `{ canary = { percentage = 10, interval = "1s" } }`, Extra: "  keep_versions = 1\n"}.HCL(),
 				ConfigStateChecks: []statecheck.StateCheck{
 					expectVersion("6"), expectPrevious("3"), expectStatus("Succeeded"),
 					statecheck.ExpectKnownValue(res, deleted, knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact("5"), knownvalue.StringExact("4")})),

@@ -7,11 +7,7 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
-	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
-	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
@@ -31,46 +27,10 @@ var protoV6 = map[string]func() (tfprotov6.ProviderServer, error){
 	"safelambda": providerserver.NewProtocol6WithError(New("test")()),
 }
 
-// otherAccount is the account moto puts calls made with an assumed role's credentials
-// in: a release that lands there proves the provider used those credentials.
-const otherAccount = "222222222222"
-
-var otherAccountRole = "arn:aws:iam::" + otherAccount + ":role/deployer"
-
-// assumedConfig is an SDK config whose calls run as otherAccountRole.
-func assumedConfig(t *testing.T) aws.Config {
-	t.Helper()
-	cfg := acctest.Config(t)
-	cfg.Credentials = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(sts.NewFromConfig(cfg), otherAccountRole))
-	return cfg
-}
-
-// functionIn creates a function (and its execution role) wherever cfg's credentials
-// point, and publishes version 1.
-func functionIn(t *testing.T, cfg aws.Config) string {
-	t.Helper()
-	ctx := context.Background()
-	name := acctest.RandName("tf-acc-acct")
-	role, err := iam.NewFromConfig(cfg).CreateRole(ctx, &iam.CreateRoleInput{
-		RoleName:                 aws.String(name),
-		AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`),
-	})
-	if err != nil {
-		t.Fatalf("create role: %v", err)
-	}
-	_, err = lambda.NewFromConfig(cfg).CreateFunction(ctx, &lambda.CreateFunctionInput{
-		FunctionName: aws.String(name),
-		Runtime:      lambdatypes.RuntimePython312,
-		Role:         role.Role.Arn,
-		Handler:      aws.String("index.handler"),
-		Code:         &lambdatypes.FunctionCode{ZipFile: acctest.HandlerZip("v1")},
-		Publish:      true,
-	})
-	if err != nil {
-		t.Fatalf("create function: %v", err)
-	}
-	return name
-}
+const (
+	otherAccount     = acctest.OtherAccount
+	otherAccountRole = acctest.OtherAccountRole
+)
 
 func versionRelease(providerBlock, fn string) string {
 	return providerBlock + fmt.Sprintf(`
@@ -140,8 +100,8 @@ func TestAccProvider_environmentOnly(t *testing.T) {
 // an assumed role's, so the release lands in that role's account.
 func TestAccProvider_staticCredentials(t *testing.T) {
 	acctest.PreCheck(t)
-	cfg := assumedConfig(t)
-	fn := functionIn(t, cfg)
+	cfg := acctest.AssumedConfig(t, otherAccountRole)
+	fn := acctest.FunctionIn(t, cfg)
 	creds, err := cfg.Credentials.Retrieve(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -164,7 +124,7 @@ provider "safelambda" {
 // role's account.
 func TestAccProvider_assumeRole(t *testing.T) {
 	acctest.PreCheck(t)
-	fn := functionIn(t, assumedConfig(t))
+	fn := acctest.FunctionIn(t, acctest.AssumedConfig(t, otherAccountRole))
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6,
 		Steps: []resource.TestStep{{

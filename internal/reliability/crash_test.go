@@ -15,8 +15,8 @@ func TestCrash_sigkillDuringHoldThenResume(t *testing.T) {
 	t.Parallel()
 	acctest.PreCheck(t)
 	fn, w, r := released(t, release{})
-	r.shift = `{ steps = [{ percentage = 10, hold = "30s" }] }`
-	setConfig(t, w, r.hcl())
+	r.Shift = `{ steps = [{ percentage = 10, hold = "30s" }] }`
+	setConfig(t, w, r.HCL())
 
 	cmd, out, err := w.Start("apply", "-auto-approve")
 	if err != nil {
@@ -42,8 +42,8 @@ func TestCrash_sigkillDuringHoldThenResume(t *testing.T) {
 	expectOutput(t, plan.String(), `safelambda_deployment.test will be updated in-place`, `"2" = 0\.1`)
 
 	// A short hold now: the resumed release holds the step it was killed in again.
-	r.shift = `{ steps = [{ percentage = 10, hold = "1s" }] }`
-	setConfig(t, w, r.hcl())
+	r.Shift = `{ steps = [{ percentage = 10, hold = "1s" }] }`
+	setConfig(t, w, r.HCL())
 	start := time.Now()
 	apply(t, w)
 	t.Logf("resume apply took %s", time.Since(start).Round(time.Millisecond))

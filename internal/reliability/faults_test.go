@@ -33,8 +33,8 @@ func TestFaults_transientAWSFaults(t *testing.T) {
 	acctest.Alarm(t, alarm)
 	acctest.SetAlarmState(t, alarm, "OK")
 
-	fn, w, r := released(t, release{provider: endpointsAt(p.URL(), ""), alarms: []string{alarm}, poll: "1s"})
-	r.shift = `{ canary = { percentage = 10, interval = "2s" } }`
+	fn, w, r := released(t, release{Provider: endpointsAt(p.URL(), ""), Alarms: []string{alarm}, PollInterval: "1s"})
+	r.Shift = `{ canary = { percentage = 10, interval = "2s" } }`
 	p.SetFaults(acctest.Faults{
 		Rate:     0.2,
 		Kinds:    []acctest.FaultKind{acctest.Throttle429, acctest.Server500, acctest.ConnReset, acctest.Latency},
@@ -50,8 +50,8 @@ func TestFaults_transientAWSFaults(t *testing.T) {
 		if i > 0 {
 			acctest.UpdateCode(t, fn, body)
 		}
-		r.code = acctest.HandlerCodeSha256(body)
-		setConfig(t, w, r.hcl())
+		r.Code = acctest.HandlerCodeSha256(body)
+		setConfig(t, w, r.HCL())
 		start := time.Now()
 		apply(t, w)
 		want := strconv.Itoa(i + 2)

@@ -15,8 +15,8 @@ func TestInterrupt_sigintDuringHold(t *testing.T) {
 	t.Parallel()
 	acctest.PreCheck(t)
 	fn, w, r := released(t, release{})
-	r.shift = `{ steps = [{ percentage = 10, hold = "30s" }] }`
-	setConfig(t, w, r.hcl())
+	r.Shift = `{ steps = [{ percentage = 10, hold = "30s" }] }`
+	setConfig(t, w, r.HCL())
 
 	start := time.Now()
 	cmd, out, err := w.Start("apply", "-auto-approve")
@@ -62,11 +62,11 @@ func TestInterrupt_timeoutDuringHold(t *testing.T) {
 	}
 	defer p.Close()
 	hook := acctest.Function(t, "").Name
-	fn, w, r := released(t, release{provider: endpointsAt(p.URL(), "")})
-	r.shift = `{ steps = [{ percentage = 10, hold = "2s" }] }`
-	r.pre = hook
-	r.timeouts = `{ update = "3s" }`
-	setConfig(t, w, r.hcl())
+	fn, w, r := released(t, release{Provider: endpointsAt(p.URL(), "")})
+	r.Shift = `{ steps = [{ percentage = 10, hold = "2s" }] }`
+	r.Pre = hook
+	r.Timeouts = `{ update = "3s" }`
+	setConfig(t, w, r.HCL())
 	p.OnRequest(func(op string) {
 		if op == "Lambda.Invoke" {
 			time.Sleep(1500 * time.Millisecond) // a slow smoke test

@@ -23,54 +23,8 @@ var (
 	shaV2 = acctest.HandlerCodeSha256("v2")
 )
 
-// release is one safelambda_deployment "test" block (plus an optional provider block);
-// empty fields are left out.
-type release struct {
-	provider string // provider "safelambda" block body
-	fn       string
-	code     string
-	version  string
-	shift    string // traffic_shift object
-	alarms   []string
-	poll     string
-	pre      string
-	timeouts string // timeouts object
-}
-
-func (r release) hcl() string {
-	var b strings.Builder
-	if r.provider != "" {
-		fmt.Fprintf(&b, "provider \"safelambda\" {\n%s\n}\n\n", r.provider)
-	}
-	fmt.Fprintf(&b, "resource \"safelambda_deployment\" \"test\" {\n  function_name = %q\n  alias         = \"live\"\n", r.fn)
-	if r.code != "" {
-		fmt.Fprintf(&b, "  code_sha256 = %q\n", r.code)
-	}
-	if r.version != "" {
-		fmt.Fprintf(&b, "  version = %q\n", r.version)
-	}
-	if r.shift != "" {
-		fmt.Fprintf(&b, "  traffic_shift = %s\n", r.shift)
-	}
-	if len(r.alarms) > 0 {
-		quoted := make([]string, len(r.alarms))
-		for i, a := range r.alarms {
-			quoted[i] = fmt.Sprintf("%q", a)
-		}
-		fmt.Fprintf(&b, "  alarms = [%s]\n", strings.Join(quoted, ", "))
-	}
-	if r.poll != "" {
-		fmt.Fprintf(&b, "  alarm_poll_interval = %q\n", r.poll)
-	}
-	if r.pre != "" {
-		fmt.Fprintf(&b, "  hooks = { pre_traffic = %q }\n", r.pre)
-	}
-	if r.timeouts != "" {
-		fmt.Fprintf(&b, "  timeouts = %s\n", r.timeouts)
-	}
-	b.WriteString("}\n")
-	return b.String()
-}
+// release is one test configuration: a provider block and the resource.
+type release = acctest.Release
 
 // endpointsAt is a provider block body that sends every service to url.
 func endpointsAt(url string, extra string) string {
@@ -101,12 +55,12 @@ func setConfig(t *testing.T, w *acctest.Workdir, config string) {
 func released(t *testing.T, r release) (string, *acctest.Workdir, release) {
 	t.Helper()
 	fn := acctest.Function(t, "").Name
-	r.fn, r.code = fn, shaV1
-	w := acctest.NewWorkdir(t, r.hcl())
+	r.Function, r.Code = fn, shaV1
+	w := acctest.NewWorkdir(t, r.HCL())
 	apply(t, w)
 	expectAlias(t, fn, "1")
 	acctest.UpdateCode(t, fn, "v2")
-	r.code = shaV2
+	r.Code = shaV2
 	return fn, w, r
 }
 

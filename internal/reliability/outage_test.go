@@ -23,10 +23,10 @@ func TestOutage_lambdaDownDuringRollback(t *testing.T) {
 	alarm := acctest.RandName("tf-acc-errors")
 	acctest.Alarm(t, alarm)
 	acctest.SetAlarmState(t, alarm, "OK")
-	fn, w, r := released(t, release{provider: endpointsAt(p.URL(), "  max_retries = 1\n"), alarms: []string{alarm}, poll: "1s"})
-	r.shift = `{ steps = [{ percentage = 10, hold = "3s" }] }`
-	r.timeouts = `{ update = "8s" }` // the rollback's own deadline: it retries for 8s, then gives up
-	setConfig(t, w, r.hcl())
+	fn, w, r := released(t, release{Provider: endpointsAt(p.URL(), "  max_retries = 1\n"), Alarms: []string{alarm}, PollInterval: "1s"})
+	r.Shift = `{ steps = [{ percentage = 10, hold = "3s" }] }`
+	r.Timeouts = `{ update = "8s" }` // the rollback's own deadline: it retries for 8s, then gives up
+	setConfig(t, w, r.HCL())
 
 	// The first alarm poll after the alarm fires is the moment the engine decides to roll
 	// back: Lambda goes down then.
@@ -70,8 +70,8 @@ func TestOutage_lambdaDownDuringRollback(t *testing.T) {
 	if plan.ExitCode != 2 {
 		t.Errorf("plan after the outage: exit %d, want 2 (release pending)\n%s", plan.ExitCode, plan)
 	}
-	r.shift = `{ steps = [{ percentage = 10, hold = "1s" }] }`
-	setConfig(t, w, r.hcl())
+	r.Shift = `{ steps = [{ percentage = 10, hold = "1s" }] }`
+	setConfig(t, w, r.HCL())
 	apply(t, w)
 	expectAlias(t, fn, "2")
 }

@@ -2,7 +2,6 @@ package reliability
 
 import (
 	"bytes"
-	"context"
 	"encoding/xml"
 	"fmt"
 	"io"
@@ -15,13 +14,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
-	"github.com/aws/aws-sdk-go-v2/service/iam"
-	"github.com/aws/aws-sdk-go-v2/service/lambda"
-	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/safelambda/terraform-provider-safelambda/internal/acctest"
 )
@@ -37,7 +29,7 @@ var deployerRole = "arn:aws:iam::" + roleAccount + ":role/deployer"
 func TestSecrets_notInTraceLogOrState(t *testing.T) {
 	t.Parallel()
 	acctest.PreCheck(t)
-	fn := functionInRoleAccount(t)
+	fn := acctest.FunctionIn(t, acctest.AssumedConfig(t, deployerRole))
 	stsTap := newCredentialTap(t, acctest.Endpoint())
 
 	static := struct{ key, secret, token string }{
@@ -45,7 +37,7 @@ func TestSecrets_notInTraceLogOrState(t *testing.T) {
 		secret: "sEcReT" + strings.ReplaceAll(acctest.RandName("k"), "-", "") + "xYzSecretKey",
 		token:  "StAtIcSeSsIoNtOkEn" + strings.ReplaceAll(acctest.RandName("t"), "-", ""),
 	}
-	w := acctest.NewWorkdir(t, release{fn: fn, version: "1", provider: fmt.Sprintf(`  access_key = %q
+	w := acctest.NewWorkdir(t, release{Function: fn, Version: "1", Provider: fmt.Sprintf(`  access_key = %q
   secret_key = %q
   token      = %q
   assume_role {
@@ -55,7 +47,7 @@ func TestSecrets_notInTraceLogOrState(t *testing.T) {
   endpoints {
     sts = %q
   }
-`, static.key, static.secret, static.token, deployerRole, stsTap.url)}.hcl())
+`, static.key, static.secret, static.token, deployerRole, stsTap.url)}.HCL())
 	logPath := filepath.Join(t.TempDir(), "terraform.log")
 	w.Setenv("TF_LOG", "TRACE")
 	w.Setenv("TF_LOG_PATH", logPath)
@@ -143,32 +135,4 @@ func (c *credentialTap) credentials() []assumedCredentials {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return append([]assumedCredentials(nil), c.got...)
-}
-
-// functionInRoleAccount creates a function with version 1 in the deployer role's account.
-func functionInRoleAccount(t *testing.T) string {
-	t.Helper()
-	cfg := acctest.Config(t)
-	cfg.Credentials = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(sts.NewFromConfig(cfg), deployerRole))
-	ctx := context.Background()
-	name := acctest.RandName("tf-acc-secrets")
-	role, err := iam.NewFromConfig(cfg).CreateRole(ctx, &iam.CreateRoleInput{
-		RoleName:                 aws.String(name),
-		AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`),
-	})
-	if err != nil {
-		t.Fatalf("create role in %s: %v", roleAccount, err)
-	}
-	_, err = lambda.NewFromConfig(cfg).CreateFunction(ctx, &lambda.CreateFunctionInput{
-		FunctionName: aws.String(name),
-		Runtime:      lambdatypes.RuntimePython312,
-		Role:         role.Role.Arn,
-		Handler:      aws.String("index.handler"),
-		Code:         &lambdatypes.FunctionCode{ZipFile: acctest.HandlerZip("v1")},
-		Publish:      true,
-	})
-	if err != nil {
-		t.Fatalf("create function in %s: %v", roleAccount, err)
-	}
-	return name
 }

@@ -25,12 +25,12 @@ func TestConcurrentWriter_aliasMovedMidHold(t *testing.T) {
 	if v := acctest.Publish(t, fn); v != "3" {
 		t.Fatalf("published version %s, want 3", v)
 	}
-	r := release{provider: endpointsAt(p.URL(), ""), fn: fn, version: "1"}
-	w := acctest.NewWorkdir(t, r.hcl())
+	r := release{Provider: endpointsAt(p.URL(), ""), Function: fn, Version: "1"}
+	w := acctest.NewWorkdir(t, r.HCL())
 	apply(t, w)
-	r.version = "2"
-	r.shift = `{ steps = [{ percentage = 10, hold = "2s" }] }`
-	setConfig(t, w, r.hcl())
+	r.Version = "2"
+	r.Shift = `{ steps = [{ percentage = 10, hold = "2s" }] }`
+	setConfig(t, w, r.HCL())
 
 	cmd, out, err := w.Start("apply", "-auto-approve")
 	if err != nil {
