@@ -20,7 +20,6 @@ const (
 	minHold              = time.Second
 	defaultApplyTimeout  = 60 * time.Minute
 	defaultDeleteTimeout = 5 * time.Minute
-	defaultAlarmPoll     = 10 * time.Second
 )
 
 // deploymentModel is safelambda_deployment's state and plan.
@@ -132,7 +131,7 @@ func (m *deploymentModel) release(ctx context.Context) (shift.Release, diag.Diag
 		Alias:                  m.Alias.ValueString(),
 		Description:            m.Description.ValueString(),
 		Schedule:               sched,
-		AlarmPollInterval:      defaultAlarmPoll,
+		AlarmPollInterval:      shift.DefaultAlarmPollInterval,
 		IgnoreAlarms:           m.IgnoreAlarms.ValueBool(),
 		IgnorePollAlarmFailure: m.IgnorePollAlarmFailure.ValueBool(),
 		KeepVersions:           int(m.KeepVersions.ValueInt64()),

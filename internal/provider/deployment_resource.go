@@ -32,8 +32,6 @@ func NewDeploymentResource() resource.Resource { return &deploymentResource{} }
 
 type deploymentResource struct {
 	data *providerData
-	// newEngine builds the engine for one operation; tests may replace it.
-	newEngine func(ctx context.Context) *shift.Engine
 }
 
 func (r *deploymentResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
@@ -54,9 +52,6 @@ func (r *deploymentResource) Configure(_ context.Context, req resource.Configure
 
 // engine returns the release engine wired to AWS and to Terraform's log.
 func (r *deploymentResource) engine(ctx context.Context, function, alias string) *shift.Engine {
-	if r.newEngine != nil {
-		return r.newEngine(ctx)
-	}
 	logCtx := tflog.NewSubsystem(ctx, logSubsystem)
 	logCtx = tflog.SubsystemSetField(logCtx, logSubsystem, "function", function)
 	logCtx = tflog.SubsystemSetField(logCtx, logSubsystem, "alias", alias)
@@ -388,7 +383,7 @@ func (r *deploymentResource) ImportState(ctx context.Context, req resource.Impor
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("function_name"), fn)...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("alias"), alias)...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), fn+":"+alias)...)
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("alarm_poll_interval"), defaultAlarmPoll.String())...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("alarm_poll_interval"), shift.DefaultAlarmPollInterval.String())...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("ignore_alarms"), false)...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("ignore_poll_alarm_failure"), false)...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("previous_version"), "")...)

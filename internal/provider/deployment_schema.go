@@ -176,7 +176,7 @@ func (r *deploymentResource) Schema(ctx context.Context, _ resource.SchemaReques
 				CustomType:          timetypes.GoDurationType{},
 				Optional:            true,
 				Computed:            true,
-				Default:             stringdefault.StaticString("10s"),
+				Default:             stringdefault.StaticString(shift.DefaultAlarmPollInterval.String()),
 				MarkdownDescription: "How often alarms and `metric_gates` are read while a step is held (one `DescribeAlarms` call per 100 alarms, one `GetMetricData` call for all metric gates). Default `10s`, at least `1s`.",
 				Validators:          []validator.String{durationBetween(minHold, 0)},
 			},
