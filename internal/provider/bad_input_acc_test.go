@@ -52,7 +52,7 @@ var badInputs = []badInput{
 	{name: "linear and steps", resource: withRelease(`traffic_shift = { linear = { percentage = 10, interval = "1m" }, steps = [{ percentage = 5, hold = "1m" }] }`), want: `(?s)"traffic_shift.steps" cannot be specified when "traffic_shift.linear"`},
 	{name: "empty traffic_shift", resource: withRelease(`traffic_shift = {}`), want: `(?s)traffic_shift needs exactly one of preset, canary, linear or steps`},
 	{name: "misspelled traffic_shift key", resource: withRelease(`traffic_shift = { presett = "Canary10Percent5Minutes" }`), want: `(?s)Empty traffic_shift.*misspelled key`},
-	{name: "misspelled hooks key", resource: withRelease(`hooks = { pre_trafic = "smoke" }`), want: `(?s)Empty hooks.*misspelled key`},
+	{name: "misspelled hooks key", resource: withRelease(`hooks = { pretraffic = "smoke" }`), want: `(?s)Empty hooks.*misspelled key`},
 	{name: "misspelled metric_gates key", resource: withRelease(`metric_gates = { max_error_count = 3 }`), want: `(?s)Empty metric_gates.*misspelled key`},
 	{name: "canary 0%", resource: withRelease(`traffic_shift = { canary = { percentage = 0, interval = "1m" } }`), want: `(?s)traffic_shift.canary.percentage.*greater than 0`},
 	{name: "canary 100%", resource: withRelease(`traffic_shift = { canary = { percentage = 100, interval = "1m" } }`), want: `(?s)traffic_shift.canary.percentage.*less than 100`},
