@@ -22,8 +22,29 @@ var ErrNotFound = errors.New("not found")
 var ErrConflict = errors.New("revision conflict")
 
 // ErrThrottled is returned (wrapped) when AWS kept throttling after the client's own
-// retries; callers may retry later.
+// retries; callers may retry later. A throttled request never ran (429).
 var ErrThrottled = errors.New("throttled")
+
+// ErrAlreadyExists is returned (wrapped) by CreateAlias when the alias exists already
+// (Lambda: 409 ResourceConflictException "Alias already exists: ...").
+var ErrAlreadyExists = errors.New("already exists")
+
+// ErrUpdateInProgress is returned (wrapped) when Lambda refuses a call because the function
+// is being updated (Lambda: 409 ResourceConflictException "The operation cannot be
+// performed at this time. An update is in progress for resource: ..."). Retry after the
+// function's LastUpdateStatus leaves InProgress.
+var ErrUpdateInProgress = errors.New("update in progress")
+
+// ErrInvalidParameter is returned (wrapped) when Lambda refuses a request as invalid
+// (400 InvalidParameterValueException): a CodeSha256 that differs from $LATEST's, routing
+// between versions with different execution roles, and the like. The wrapped message
+// keeps AWS's own words.
+var ErrInvalidParameter = errors.New("invalid parameter")
+
+// ErrOutcomeUnknown is returned (wrapped) when a request may have reached AWS but its
+// answer was lost (a timeout after sending, a connection reset, a 5xx). For an Invoke it
+// means the function may have run.
+var ErrOutcomeUnknown = errors.New("outcome unknown")
 
 // Function is what the engine needs to know about a Lambda function.
 type Function struct {
@@ -38,6 +59,12 @@ type Version struct {
 	CodeSha256  string
 	Description string
 	State       string // Active, Pending, Inactive, Failed ("" is treated as Active)
+	// LastUpdateStatus is InProgress, Successful or Failed ("" is treated as Successful).
+	LastUpdateStatus string
+	// Role and DeadLetterTarget must be the same on two versions for Lambda to route
+	// weighted traffic between them.
+	Role             string
+	DeadLetterTarget string
 }
 
 // Alias is the live state of an alias. Weights holds AdditionalVersionWeights: the share
@@ -48,6 +75,7 @@ type Alias struct {
 	FunctionVersion string
 	Weights         map[string]float64
 	RevisionID      string
+	Description     string
 }
 
 // AliasUpdate is one guarded alias write. Weights nil or empty clears the routing config.
@@ -58,6 +86,8 @@ type AliasUpdate struct {
 	FunctionVersion string
 	Weights         map[string]float64
 	RevisionID      string
+	// Description, when not nil, replaces the alias's description in the same write.
+	Description *string
 }
 
 // InvokeResult is the outcome of one synchronous (RequestResponse) invocation.
