@@ -1163,3 +1163,24 @@ func TestLambdaCallsPerRelease(t *testing.T) {
 		})
 	}
 }
+
+// In version mode the first GetVersion proves function and version at once; when it fails
+// for another reason the function is read on its own and the version read again, and
+// that second read is the target.
+func TestRunVersionModeAfterAFailedFirstRead(t *testing.T) {
+	h := newHarness(t)
+	h.aws.getVersionErr = func(n int, _ string) error {
+		if n == 1 {
+			return errors.New("ServiceException: internal error")
+		}
+		return nil
+	}
+	res, err := h.run(release(func(r *Release) { r.Schedule = Schedule{} }))
+	if err != nil || res.Status != StatusSucceeded || res.TargetVersion != "4" {
+		t.Fatalf("status %s target %q err %v", res.Status, res.TargetVersion, err)
+	}
+	h.wantAlias("4", nil)
+	if got := h.shapes(); !reflect.DeepEqual(got, []string{"4 with no weights"}) {
+		t.Errorf("updates %q", got)
+	}
+}

@@ -96,6 +96,9 @@ type fakeAWS struct {
 	afterUpdate func(n int) error
 	// afterCreate runs after a successful CreateAlias, outside the lock.
 	afterCreate func()
+	// getVersionErr, when set, is asked at every GetVersion call (n counts from 1); an
+	// error it returns is the call's answer.
+	getVersionErr func(n int, version string) error
 
 	calls    map[string]int
 	writes   int           // alias writes that changed something
@@ -186,6 +189,11 @@ func (f *fakeAWS) GetVersion(ctx context.Context, function, version string) (Ver
 	defer f.mu.Unlock()
 	if err := f.enter(ctx, "GetVersion"); err != nil {
 		return Version{}, err
+	}
+	if f.getVersionErr != nil {
+		if err := f.getVersionErr(f.calls["GetVersion"], version); err != nil {
+			return Version{}, err
+		}
 	}
 	if function != fnName && function != fnARN {
 		return Version{}, notFound("function " + function)

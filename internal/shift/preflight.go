@@ -52,8 +52,10 @@ func (x *run) preflight() *failure {
 			x.setTarget(v)
 		} else if f := x.readFunction(); f != nil {
 			return f
-		} else if _, f := x.publishedVersion(r.Version); f != nil {
+		} else if v, f := x.publishedVersion(r.Version); f != nil {
 			return f
+		} else {
+			x.setTarget(v)
 		}
 	} else if f := x.readFunction(); f != nil {
 		return f
