@@ -17,7 +17,7 @@ func (x *run) record(kind EventKind, format string, args ...any) {
 	ev := Event{
 		Time:    x.clock.Now(),
 		Kind:    kind,
-		Percent: x.percent,
+		Percent: x.percent(),
 		Detail:  fmt.Sprintf(format, args...),
 		Target:  x.target.Version,
 	}

@@ -119,7 +119,6 @@ type Observer func(Event)
 
 // Live is what an alias serves now, as Read reports it.
 type Live struct {
-	Function   Function
 	AliasARN   string
 	Version    string             // primary version
 	Weights    map[string]float64 // non-empty when the alias is split
