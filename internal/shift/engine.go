@@ -240,7 +240,7 @@ func (x *run) firstRelease() *failure {
 			cause: fmt.Sprintf("alias %s was created by someone else while this release ran (Lambda: alias already exists)", x.r.Alias),
 			drift: fmt.Sprintf("alias %s did not exist at preflight but %s; it was created outside this release, which stopped without touching it.", x.r.Alias, now),
 			next:  "Another resource or pipeline manages this alias too: give each safelambda_deployment its own alias, or import the alias (terraform import) instead of creating it. " + nextDrift,
-			err:   err,
+			err:   ErrAlreadyExists,
 		}
 	}
 	if err != nil {

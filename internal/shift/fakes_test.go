@@ -109,6 +109,17 @@ type fakeAWS struct {
 	// error it returns is the call's answer.
 	getVersionErr func(n int, version string) error
 
+	// transient makes the alias show Lambda's own weights (provisioned concurrency moving)
+	// for this long after a write that changes its version and clears its weights: the
+	// new primary with a share on the version it left.
+	transient      time.Duration
+	transientUntil time.Time
+	transientFrom  string
+	// float32Weights stores weights in single precision, as a service may.
+	float32Weights bool
+	// rollbackDeadlines records how much time each UpdateAlias call's context had left.
+	deadlines []time.Duration
+
 	calls   map[string]int
 	writes  int           // alias writes that changed what it serves (not its description alone)
 	updates []AliasUpdate // successful UpdateAlias calls that changed what it serves
@@ -298,6 +309,9 @@ func (f *fakeAWS) GetAlias(ctx context.Context, function, alias string) (Alias, 
 	}
 	c := *a
 	c.Weights = copyWeights(a.Weights)
+	if f.clock.Now().Before(f.transientUntil) && len(c.Weights) == 0 {
+		c.Weights = map[string]float64{f.transientFrom: 0.3}
+	}
 	return c, nil
 }
 
@@ -368,8 +382,19 @@ func (f *fakeAWS) UpdateAlias(ctx context.Context, u AliasUpdate) (Alias, error)
 		return Alias{}, fmt.Errorf("PreconditionFailedException: The Revision Id provided does not match the latest Revision Id. Call the GetAlias API to retrieve the latest Revision Id: %w", ErrConflict)
 	}
 	f.rev++
+	if d, ok := ctx.Deadline(); ok {
+		f.deadlines = append(f.deadlines, time.Until(d))
+	}
 	moved := !(aliasShape{version: u.FunctionVersion, weights: u.Weights}).matches(*a)
+	if f.transient > 0 && a.FunctionVersion != u.FunctionVersion && len(u.Weights) == 0 {
+		f.transientUntil, f.transientFrom = f.clock.Now().Add(f.transient), a.FunctionVersion
+	}
 	a.FunctionVersion, a.Weights, a.RevisionID = u.FunctionVersion, copyWeights(u.Weights), "r"+strconv.Itoa(f.rev)
+	if f.float32Weights {
+		for k, v := range a.Weights {
+			a.Weights[k] = float64(float32(v))
+		}
+	}
 	if u.Description != nil {
 		a.Description = *u.Description
 		f.descriptions = append(f.descriptions, *u.Description)
