@@ -395,6 +395,11 @@ func (x *run) finish(f *failure) (Result, error) {
 	}
 
 	x.res.Message = x.message(rerr)
+	return x.done(rerr)
+}
+
+// done closes the timeline and returns the Result, with the error when there is one.
+func (x *run) done(rerr *ReleaseError) (Result, error) {
 	x.res.FinishedAt = x.clock.Now()
 	x.record(EventDone, "%s: %s", x.res.Status, firstLine(x.res.Message))
 	if rerr == nil {

@@ -183,12 +183,5 @@ func (x *run) finishRestore(f *failure) (Result, error) {
 		x.res.Message = fmt.Sprintf("restored alias %s to version %s with no weights (it served %s)%s",
 			x.r.Alias, x.target.Version, shapeOf(*x.guard.found), x.alarmNote)
 	}
-	x.res.FinishedAt = x.clock.Now()
-	x.record(EventDone, "%s: %s", x.res.Status, firstLine(x.res.Message))
-	if rerr == nil {
-		return *x.res, nil
-	}
-	rerr.Status = x.res.Status
-	rerr.Timeline = x.res.Timeline
-	return *x.res, rerr
+	return x.done(rerr)
 }
