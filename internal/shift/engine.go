@@ -66,6 +66,9 @@ type run struct {
 	phase  phase
 	// ending makes the next write clear the lease: nothing that could roll back follows.
 	ending bool
+	// undoing says the writes undo the release (rollback, restore): they leave no mark.
+	undoing  bool
+	flipFlop string // the alias served another configuration's release (see checkFlipFlop)
 
 	gates    []gate
 	interval time.Duration
@@ -383,6 +386,7 @@ func (x *run) finish(f *failure) (Result, error) {
 				if !x.guard.left.matches(*x.guard.found) {
 					liveNote = "traffic never moved to " + x.target.Version
 				}
+				x.undoing = true
 				x.endLease()
 			}
 		}
@@ -446,6 +450,9 @@ func (x *run) message(rerr *ReleaseError) string {
 	}
 	if x.metricsSeen != "" {
 		msg += "; metric gates passed, last read " + x.metricsSeen
+	}
+	if x.flipFlop != "" {
+		msg += "; note: " + x.flipFlop
 	}
 	for _, what := range []string{alarmGate{}.reads(), metricGate{}.reads()} {
 		if n := x.ignoredReads[what]; n > 0 {

@@ -8,6 +8,9 @@ import (
 	"time"
 )
 
+// This file owns the gates held against a release while the target takes traffic, the
+// alarm gate, and the hold that polls them.
+
 // gate is a check held against a release while the target takes traffic: polled through
 // every hold and once more after promotion. Alarms are one gate, metric gates another
 // (gate_metrics.go); each costs one read per poll (DescribeAlarms per 100 alarms, one

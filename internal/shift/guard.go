@@ -281,7 +281,21 @@ func (g *aliasGuard) release(ctx context.Context) error {
 	if !g.wrote || g.rev == "" {
 		return nil
 	}
-	return g.update(ctx, g.rev, g.left.version, g.left.weights, 0)
+	err := g.update(ctx, g.rev, g.left.version, g.left.weights, 0)
+	var d *driftError
+	if !errors.As(err, &d) || !d.conflict {
+		return err
+	}
+	// Lambda's own weights after a version change move the RevisionId too: once they
+	// clear, an alias still as this release left it is written with the new one.
+	cur, err := g.settled(ctx, g.left)
+	if err != nil {
+		return err
+	}
+	if !g.left.matches(cur) {
+		return g.drift(&cur)
+	}
+	return g.update(ctx, cur.RevisionID, g.left.version, g.left.weights, 0)
 }
 
 // restore is one attempt at putting the alias back on home with no weights. An earlier

@@ -31,18 +31,15 @@ type Lease struct {
 	Until     time.Time
 }
 
-const leasePrefix = "safelambda release "
-
 var leaseRE = regexp.MustCompile(`^safelambda release (\S+) by (.*) until (\S+)$`)
 
 // String is the alias description that records the lease (at most 256 characters, the
 // limit of an alias description).
 func (l Lease) String() string {
-	s := fmt.Sprintf("%s%s by %s until %s", leasePrefix, l.ReleaseID, l.Holder, l.Until.UTC().Format(time.RFC3339))
-	if len(s) > 256 {
-		over := len(s) - 256
+	s := fmt.Sprintf("safelambda release %s by %s until %s", l.ReleaseID, l.Holder, l.Until.UTC().Format(time.RFC3339))
+	if over := len(s) - 256; over > 0 {
 		l.Holder = l.Holder[:max(0, len(l.Holder)-over)]
-		s = fmt.Sprintf("%s%s by %s until %s", leasePrefix, l.ReleaseID, l.Holder, l.Until.UTC().Format(time.RFC3339))
+		return l.String()
 	}
 	return s
 }
@@ -81,14 +78,68 @@ func (e *Engine) holder() string {
 }
 
 // leaseFor returns the description a write of this release carries: the lease, with an
-// expiry covering next (the hold that follows) and leaseSlack. A write that ends the
-// release passes end and clears the description.
+// expiry covering next (the hold that follows) and leaseSlack. The write that ends a
+// release replaces it with a Released mark; a rollback or a restore leaves no description.
 func (x *run) leaseFor(next time.Duration) *string {
 	var s string
-	if !x.ending {
+	switch {
+	case !x.ending:
 		s = Lease{ReleaseID: x.res.DeploymentID, Holder: x.holder, Until: x.clock.Now().Add(next + leaseSlack)}.String()
+	case !x.undoing:
+		s = Released{Version: x.target.Version, ReleaseID: x.res.DeploymentID, Holder: x.holder, At: x.clock.Now()}.String()
 	}
 	return &s
+}
+
+// Released marks the alias with the release that last put a version on it, so that two
+// configurations releasing onto one alias, each undoing the other at every apply, can be
+// told apart from a release of this configuration.
+type Released struct {
+	Version   string
+	ReleaseID string
+	Holder    string
+	At        time.Time
+}
+
+var releasedRE = regexp.MustCompile(`^safelambda released version (\S+) in (\S+) by (.*) at (\S+)$`)
+
+func (r Released) String() string {
+	s := fmt.Sprintf("safelambda released version %s in %s by %s at %s", r.Version, r.ReleaseID, r.Holder, r.At.UTC().Format(time.RFC3339))
+	if over := len(s) - 256; over > 0 {
+		r.Holder = r.Holder[:max(0, len(r.Holder)-over)]
+		return r.String()
+	}
+	return s
+}
+
+// ParseReleased reads a Released mark from an alias description.
+func ParseReleased(description string) (Released, bool) {
+	m := releasedRE.FindStringSubmatch(description)
+	if m == nil {
+		return Released{}, false
+	}
+	at, err := time.Parse(time.RFC3339, m[4])
+	if err != nil {
+		return Released{}, false
+	}
+	return Released{Version: m[1], ReleaseID: m[2], Holder: m[3], At: at}, true
+}
+
+// checkFlipFlop notes when the alias serves what another release put there, not this
+// configuration's last release: two configurations releasing different versions onto one
+// alias undo each other at every apply.
+func (x *run) checkFlipFlop() {
+	if x.r.LastDeploymentID == "" || x.guard.found == nil {
+		return
+	}
+	m, ok := ParseReleased(x.guard.found.Description)
+	if !ok || m.ReleaseID == x.r.LastDeploymentID || m.Version != x.guard.found.FunctionVersion || m.Version == x.target.Version {
+		return
+	}
+	x.flipFlop = fmt.Sprintf("alias %s served version %s, put there by release %s (run by %s) at %s, not by this configuration's last release %s: "+
+		"if two configurations release onto alias %s, each apply undoes the other's; give each its own alias",
+		x.r.Alias, m.Version, m.ReleaseID, m.Holder, m.At.UTC().Format(time.RFC3339), x.r.LastDeploymentID, x.r.Alias)
+	x.record(EventWarning, "%s", x.flipFlop)
 }
 
 // otherLease returns the lease of another release on the alias as found, if any.

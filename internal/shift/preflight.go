@@ -100,6 +100,7 @@ func (x *run) preflight() *failure {
 	if f := x.waitActive(); f != nil {
 		return f
 	}
+	x.checkFlipFlop()
 
 	alias := "does not exist yet (first release)"
 	if exists {

@@ -49,8 +49,11 @@ func TestLeaseIsRenewedAtEveryWriteAndClearedAtTheEnd(t *testing.T) {
 		t.Fatalf("status %s err %v", res.Status, err)
 	}
 	d := h.aws.descriptions
-	if len(d) != 3 || d[2] != "" {
-		t.Fatalf("descriptions %q: want a lease at each of 2 writes, then cleared", d)
+	if len(d) != 3 || d[2] != "safelambda released version 4 in d-test by ci@runner at 2025-06-01T12:02:00Z" {
+		t.Fatalf("descriptions %q: want a lease at each of 2 writes, then the release's mark", d)
+	}
+	if _, ok := ParseLease(d[2]); ok {
+		t.Error("the mark reads as a lease")
 	}
 	first, promote := leaseOf(t, d[0]), leaseOf(t, d[1])
 	// Each write's lease covers the hold after it plus the slack.
@@ -60,8 +63,8 @@ func TestLeaseIsRenewedAtEveryWriteAndClearedAtTheEnd(t *testing.T) {
 	if !promote.Until.Equal(t0.Add(2*time.Minute + leaseSlack)) {
 		t.Errorf("lease at promotion %+v, want renewed at 2m", promote)
 	}
-	if a, _ := h.aws.alias("live"); a.Description != "" {
-		t.Errorf("lease left on the alias: %q", a.Description)
+	if a, _ := h.aws.alias("live"); a.Description != d[2] {
+		t.Errorf("alias description %q", a.Description)
 	}
 }
 
@@ -71,7 +74,7 @@ func TestLeaseClearedByThePromotionWhenNothingFollows(t *testing.T) {
 	if err != nil || res.Status != StatusSucceeded {
 		t.Fatalf("status %s err %v", res.Status, err)
 	}
-	if d := h.aws.descriptions; len(d) != 2 || d[1] != "" || h.aws.count("UpdateAlias") != 2 {
+	if d := h.aws.descriptions; len(d) != 2 || !strings.HasPrefix(d[1], "safelambda released version 4") || h.aws.count("UpdateAlias") != 2 {
 		t.Errorf("descriptions %q, UpdateAlias %d: the promotion should clear the lease", d, h.aws.count("UpdateAlias"))
 	}
 }
@@ -593,4 +596,25 @@ func TestRestore(t *testing.T) {
 			t.Errorf("err %v", err)
 		}
 	})
+}
+
+func TestFlipFlopBetweenTwoConfigurations(t *testing.T) {
+	h := newHarness(t)
+	// Another configuration released version 3 onto the alias since this one released 4.
+	h.aws.aliases["live"].Description = Released{Version: "3", ReleaseID: "d-b", Holder: "bob@ci", At: t0.Add(-time.Hour)}.String()
+	res, err := h.run(release(func(r *Release) { r.LastDeploymentID = "d-a"; r.Schedule = Schedule{} }))
+	if err != nil || res.Status != StatusSucceeded {
+		t.Fatalf("status %s err %v", res.Status, err)
+	}
+	want := "alias live served version 3, put there by release d-b (run by bob@ci) at 2025-06-01T11:00:00Z, not by this configuration's last release d-a"
+	if !strings.Contains(res.Message, want) || !h.hasEvent(EventWarning, want) {
+		t.Errorf("message %q", res.Message)
+	}
+	// Its own last release is no flip-flop.
+	h = newHarness(t)
+	h.aws.aliases["live"].Description = Released{Version: "3", ReleaseID: "d-a", Holder: "alice", At: t0}.String()
+	res, _ = h.run(release(func(r *Release) { r.LastDeploymentID = "d-a" }))
+	if strings.Contains(res.Message, "note:") {
+		t.Errorf("message %q", res.Message)
+	}
 }

@@ -33,7 +33,7 @@ type RestoreRequest struct {
 // version already) or Failed, and the error, when not nil, is a *ReleaseError.
 func (e *Engine) Restore(ctx context.Context, req RestoreRequest) (Result, error) {
 	x := e.newRun(ctx, Release{Function: req.Function, Alias: req.Alias, Alarms: req.Alarms, RollbackTimeout: req.Timeout})
-	x.ending = true // a restore leaves no lease
+	x.ending, x.undoing = true, true // a restore leaves no lease
 	f := x.restore(req.Version)
 	return x.finishRestore(f)
 }

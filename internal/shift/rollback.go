@@ -30,7 +30,7 @@ type rollbackOutcome struct {
 // rollback undoes the release: back to the version the alias served before, or deleting
 // the alias this release created.
 func (x *run) rollback() rollbackOutcome {
-	x.ending = true // whatever the rollback writes clears the lease
+	x.ending, x.undoing = true, true // whatever the rollback writes clears the lease
 	if x.guard.created {
 		return x.rollbackTo("")
 	}

@@ -7,6 +7,8 @@ import (
 	"time"
 )
 
+// This file owns the release's timeline: recording events and printing them for people.
+
 // EventWarning marks something the release went on through that people should see:
 // ignored alarm read failures, alarms in ALARM under ignore_alarms, versions retention
 // could not delete. Providers log it at WARN.
