@@ -196,3 +196,15 @@ func terraformAvailable() error {
 	}
 	return nil
 }
+
+// StartProxy starts a Proxy in front of the harness's moto and closes it when the test
+// and its subtests are done.
+func StartProxy(t testing.TB) *Proxy {
+	t.Helper()
+	p, err := NewProxy(Endpoint())
+	if err != nil {
+		t.Fatalf("start the AWS proxy: %v", err)
+	}
+	t.Cleanup(p.Close)
+	return p
+}
