@@ -55,10 +55,13 @@ func (l *Lambda) GetFunction(ctx context.Context, function string) (shift.Functi
 }
 
 func (l *Lambda) GetVersion(ctx context.Context, function, version string) (shift.Version, error) {
-	out, err := l.API.GetFunctionConfiguration(ctx, &lambda.GetFunctionConfigurationInput{
-		FunctionName: aws.String(function),
-		Qualifier:    aws.String(version),
-	})
+	in := &lambda.GetFunctionConfigurationInput{FunctionName: aws.String(function)}
+	// No qualifier means $LATEST; "?Qualifier=$LATEST" fails moto's signature check when
+	// it enforces IAM (403), although AWS accepts both.
+	if version != "$LATEST" {
+		in.Qualifier = aws.String(version)
+	}
+	out, err := l.API.GetFunctionConfiguration(ctx, in)
 	if err != nil {
 		return shift.Version{}, l.wrap("GetFunctionConfiguration", err)
 	}
