@@ -310,11 +310,8 @@ func unqualified(s string) string {
 	if err != nil {
 		return s
 	}
-	if i := strings.Index(a.Resource, ":"); i >= 0 {
-		if j := strings.Index(a.Resource[i+1:], ":"); j >= 0 {
-			a.Resource = a.Resource[:i+1+j]
-		}
-	}
+	parts := strings.SplitN(a.Resource, ":", 3) // function:name[:qualifier]
+	a.Resource = strings.Join(parts[:min(2, len(parts))], ":")
 	return a.String()
 }
 
