@@ -237,10 +237,10 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		resetConn(w)
 		return
 	case Throttle429, RateLimited:
-		writeThrottle(w, service)
+		writeThrottle(w, r, service)
 		return
 	case Server500:
-		writeServerError(w, service)
+		writeServerError(w, r, service)
 		return
 	case Latency:
 		select {
@@ -310,15 +310,15 @@ func resetConn(w http.ResponseWriter) {
 	conn.Close()
 }
 
-// writeThrottle answers as the service throttles, in its protocol.
-func writeThrottle(w http.ResponseWriter, service string) {
-	switch service {
-	case "Lambda":
+// writeThrottle answers as the service throttles, in the request's protocol.
+func writeThrottle(w http.ResponseWriter, r *http.Request, service string) {
+	switch {
+	case service == "Lambda":
 		w.Header().Set("X-Amzn-Errortype", "TooManyRequestsException")
 		w.Header().Set("Retry-After", "1")
 		writeJSON(w, http.StatusTooManyRequests, "application/json",
 			`{"Type":"User","message":"Rate exceeded","Reason":"CallerRateLimitExceeded"}`)
-	case "CloudWatch":
+	case service == "CloudWatch" && r.Header.Get("X-Amz-Target") != "":
 		w.Header().Set("X-Amzn-Query-Error", "Throttling;Sender")
 		writeJSON(w, http.StatusBadRequest, "application/x-amz-json-1.0",
 			`{"__type":"Throttling","message":"Rate exceeded"}`)
@@ -327,15 +327,17 @@ func writeThrottle(w http.ResponseWriter, service string) {
 	}
 }
 
-func writeServerError(w http.ResponseWriter, service string) {
-	switch service {
-	case "Lambda":
+func writeServerError(w http.ResponseWriter, r *http.Request, service string) {
+	switch {
+	case service == "Lambda":
 		w.Header().Set("X-Amzn-Errortype", "ServiceException")
 		writeJSON(w, http.StatusInternalServerError, "application/json",
 			`{"Type":"Service","message":"An internal error occurred (injected by the acctest proxy)"}`)
-	case "CloudWatch":
+	case service == "CloudWatch" && r.Header.Get("X-Amz-Target") != "":
 		writeJSON(w, http.StatusInternalServerError, "application/x-amz-json-1.0",
 			`{"__type":"InternalServiceFault","message":"An internal error occurred (injected by the acctest proxy)"}`)
+	case service == "CloudWatch":
+		writeQueryError(w, http.StatusInternalServerError, "Receiver", "InternalServiceError", "An internal error occurred (injected by the acctest proxy)")
 	default:
 		writeQueryError(w, http.StatusInternalServerError, "Receiver", "InternalFailure", "An internal error occurred (injected by the acctest proxy)")
 	}
