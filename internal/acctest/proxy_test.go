@@ -61,7 +61,7 @@ func newTestProxy(t *testing.T, upstream string) *Proxy {
 	return p
 }
 
-// Operations are named from the wire: Lambda REST routes, CloudWatch JSON 1.0 targets,
+// Operations are named from the wire: Lambda REST routes, CloudWatch query actions,
 // STS query actions; only mutating ones count as writes.
 func TestProxyCountsOperations(t *testing.T) {
 	requireMoto(t)
