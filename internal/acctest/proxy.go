@@ -71,6 +71,7 @@ type Proxy struct {
 	limits    map[string]*bucket
 	down      map[string]bool
 	onRequest func(op string)
+	strict    *strictState
 }
 
 // NewProxy starts a proxy on a free 127.0.0.1 port that forwards to upstream, e.g.
@@ -91,6 +92,7 @@ func NewProxy(upstream string) (*Proxy, error) {
 		injected: map[FaultKind]int{},
 		limits:   map[string]*bucket{},
 		down:     map[string]bool{},
+		strict:   newStrictState(),
 		rng:      rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())),
 		tr: &http.Transport{
 			Proxy:               nil,
@@ -231,8 +233,15 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		cb(full)
 	}
 
-	kind, latency := p.decide(service)
+	kind, latency := p.scripted(full), time.Duration(0)
+	if kind == "" {
+		kind, latency = p.decide(service)
+	}
 	switch kind {
+	case LostAnswer:
+		_, _ = p.exchange(r, r.Method, r.URL.EscapedPath(), r.URL.RawQuery, body)
+		resetConn(w)
+		return
 	case Outage, ConnReset:
 		resetConn(w)
 		return
@@ -248,6 +257,9 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		case <-r.Context().Done():
 			return
 		}
+	}
+	if service == "Lambda" && (op == "ListProvisionedConcurrencyConfigs" || p.strictOn()) && p.serveStrict(w, r, op, body) {
+		return
 	}
 	p.rp.ServeHTTP(w, r)
 }
@@ -371,7 +383,11 @@ func identify(r *http.Request, body []byte) (service, op string) {
 		return targetService(m[1], r), m[2]
 	}
 	if lambdaPath.MatchString(r.URL.Path) {
-		return "Lambda", lambdaOp(r.Method, r.URL.Path)
+		op := lambdaOp(r.Method, r.URL.Path)
+		if op == "GetProvisionedConcurrencyConfig" && r.URL.Query().Get("List") == "ALL" {
+			op = "ListProvisionedConcurrencyConfigs"
+		}
+		return "Lambda", op
 	}
 	action := r.URL.Query().Get("Action")
 	if action == "" && strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
@@ -440,6 +456,12 @@ var lambdaRoutes = []struct{ method, path, op string }{
 	{"POST", "tags/*", "TagResource"},
 	{"DELETE", "tags/*", "UntagResource"},
 	{"GET", "account-settings", "GetAccountSettings"},
+	{"GET", "functions/*/provisioned-concurrency", "GetProvisionedConcurrencyConfig"},
+	{"PUT", "functions/*/provisioned-concurrency", "PutProvisionedConcurrencyConfig"},
+	{"DELETE", "functions/*/provisioned-concurrency", "DeleteProvisionedConcurrencyConfig"},
+	{"GET", "event-source-mappings", "ListEventSourceMappings"},
+	{"POST", "event-source-mappings", "CreateEventSourceMapping"},
+	{"GET", "event-source-mappings/*", "GetEventSourceMapping"},
 }
 
 func lambdaOp(method, path string) string {
