@@ -206,7 +206,6 @@ func (l *Lambda) Invoke(ctx context.Context, function string, payload []byte) (s
 		return shift.InvokeResult{}, l.wrap("Invoke", err)
 	}
 	return shift.InvokeResult{
-		StatusCode:    int(out.StatusCode),
 		FunctionError: aws.ToString(out.FunctionError),
 		Payload:       out.Payload,
 	}, nil

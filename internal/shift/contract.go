@@ -93,7 +93,6 @@ type AliasUpdate struct {
 // InvokeResult is the outcome of one synchronous (RequestResponse) invocation.
 // FunctionError is non-empty ("Unhandled", "Handled") when the function failed.
 type InvokeResult struct {
-	StatusCode    int
 	FunctionError string
 	Payload       []byte
 }

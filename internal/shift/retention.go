@@ -44,7 +44,7 @@ func (x *run) retain() {
 		x.record(EventWarning, "retention skipped: could not list aliases: %v", err)
 		return
 	}
-	inUse := map[string]bool{x.target.Version: true, x.previous: true}
+	inUse := map[string]bool{x.target.Version: true, x.previous(): true}
 	for _, a := range aliases {
 		inUse[a.FunctionVersion] = true
 		for v := range a.Weights {

@@ -1,0 +1,177 @@
+package shift
+
+import (
+	"fmt"
+	"os"
+	"os/user"
+	"regexp"
+	"time"
+)
+
+// This file owns the lease: how a release in flight tells another release (another
+// workspace, another pipeline) that the alias is taken, and how a crashed release is told
+// from a live one.
+//
+// The lease lives in the alias's description, which safelambda owns: every write of a
+// release records its id, who runs it and an expiry far enough ahead to cover what comes
+// next (the hold that follows the write, plus leaseSlack); the release's last write
+// clears it. A release that finds a lease of another release that has not run out refuses
+// before changing anything. A lease that has run out was left by a release that was killed:
+// it is taken over, and the split it left is resumed or restored.
+
+// leaseSlack is added to every lease beyond the hold that follows the write: the longest a
+// hook can run (a Lambda invocation lasts at most 15 minutes) covers a hook, a gate check
+// and a rollback.
+const leaseSlack = 15 * time.Minute
+
+// Lease is a release in flight, as recorded on its alias.
+type Lease struct {
+	ReleaseID string
+	Holder    string // who runs it: user@host
+	Until     time.Time
+}
+
+var leaseRE = regexp.MustCompile(`^safelambda release (\S+) by (.*) until (\S+)$`)
+
+// String is the alias description that records the lease (at most 256 characters, the
+// limit of an alias description).
+func (l Lease) String() string {
+	s := fmt.Sprintf("safelambda release %s by %s until %s", l.ReleaseID, l.Holder, l.Until.UTC().Format(time.RFC3339))
+	if over := len(s) - 256; over > 0 {
+		l.Holder = l.Holder[:max(0, len(l.Holder)-over)]
+		return l.String()
+	}
+	return s
+}
+
+// ParseLease reads a lease from an alias description; ok is false when it holds none.
+func ParseLease(description string) (Lease, bool) {
+	m := leaseRE.FindStringSubmatch(description)
+	if m == nil {
+		return Lease{}, false
+	}
+	until, err := time.Parse(time.RFC3339, m[3])
+	if err != nil {
+		return Lease{}, false
+	}
+	return Lease{ReleaseID: m[1], Holder: m[2], Until: until}, true
+}
+
+// defaultHolder names who runs a release: user@host.
+func defaultHolder() string {
+	name := "unknown"
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		name = u.Username
+	}
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "unknown-host"
+	}
+	return name + "@" + host
+}
+
+func (e *Engine) holder() string {
+	if e.Holder != "" {
+		return e.Holder
+	}
+	return defaultHolder()
+}
+
+// leaseFor returns the description a write of this release carries: the lease, with an
+// expiry covering next (the hold that follows) and leaseSlack. The write that ends a
+// release replaces it with a Released mark; a rollback or a restore leaves no description.
+func (x *run) leaseFor(next time.Duration) *string {
+	var s string
+	switch {
+	case !x.ending:
+		s = Lease{ReleaseID: x.res.DeploymentID, Holder: x.holder, Until: x.clock.Now().Add(next + leaseSlack)}.String()
+	case !x.undoing:
+		s = Released{Version: x.target.Version, ReleaseID: x.res.DeploymentID, Holder: x.holder, At: x.clock.Now()}.String()
+	}
+	return &s
+}
+
+// Released marks the alias with the release that last put a version on it, so that two
+// configurations releasing onto one alias, each undoing the other at every apply, can be
+// told apart from a release of this configuration.
+type Released struct {
+	Version   string
+	ReleaseID string
+	Holder    string
+	At        time.Time
+}
+
+var releasedRE = regexp.MustCompile(`^safelambda released version (\S+) in (\S+) by (.*) at (\S+)$`)
+
+func (r Released) String() string {
+	s := fmt.Sprintf("safelambda released version %s in %s by %s at %s", r.Version, r.ReleaseID, r.Holder, r.At.UTC().Format(time.RFC3339))
+	if over := len(s) - 256; over > 0 {
+		r.Holder = r.Holder[:max(0, len(r.Holder)-over)]
+		return r.String()
+	}
+	return s
+}
+
+// ParseReleased reads a Released mark from an alias description.
+func ParseReleased(description string) (Released, bool) {
+	m := releasedRE.FindStringSubmatch(description)
+	if m == nil {
+		return Released{}, false
+	}
+	at, err := time.Parse(time.RFC3339, m[4])
+	if err != nil {
+		return Released{}, false
+	}
+	return Released{Version: m[1], ReleaseID: m[2], Holder: m[3], At: at}, true
+}
+
+// checkFlipFlop notes when the alias serves what another release put there, not this
+// configuration's last release: two configurations releasing different versions onto one
+// alias undo each other at every apply.
+func (x *run) checkFlipFlop() {
+	if x.r.LastDeploymentID == "" || x.guard.found == nil {
+		return
+	}
+	m, ok := ParseReleased(x.guard.found.Description)
+	if !ok || m.ReleaseID == x.r.LastDeploymentID || m.Version != x.guard.found.FunctionVersion || m.Version == x.target.Version {
+		return
+	}
+	x.flipFlop = fmt.Sprintf("alias %s served version %s, put there by release %s (run by %s) at %s, not by this configuration's last release %s: "+
+		"if two configurations release onto alias %s, each apply undoes the other's; give each its own alias",
+		x.r.Alias, m.Version, m.ReleaseID, m.Holder, m.At.UTC().Format(time.RFC3339), x.r.LastDeploymentID, x.r.Alias)
+	x.record(EventWarning, "%s", x.flipFlop)
+}
+
+// otherLease returns the lease of another release on the alias as found, if any.
+func (x *run) otherLease() (Lease, bool) {
+	if x.guard.found == nil {
+		return Lease{}, false
+	}
+	l, ok := ParseLease(x.guard.found.Description)
+	if !ok || l.ReleaseID == x.res.DeploymentID {
+		return Lease{}, false
+	}
+	return l, true
+}
+
+// checkLease refuses a release while another one holds the alias, and takes over a lease
+// that ran out.
+func (x *run) checkLease() *failure {
+	l, ok := x.otherLease()
+	if !ok {
+		return nil
+	}
+	now := x.clock.Now()
+	if now.Before(l.Until) {
+		return &failure{
+			cause: fmt.Sprintf("alias %s is being released by %s (run by %s) until %s at the latest; nothing was changed",
+				x.r.Alias, l.ReleaseID, l.Holder, l.Until.UTC().Format(time.RFC3339)),
+			next: fmt.Sprintf("Wait for that release to finish and run terraform apply again. If it was killed, its lease runs out in %s (at %s); an apply after that takes the alias over.",
+				formatOffset(l.Until.Sub(now)), l.Until.UTC().Format(time.RFC3339)),
+			err: ErrConflict,
+		}
+	}
+	x.record(EventWarning, "the lease of release %s (run by %s) ran out at %s: that release was interrupted; taking the alias over",
+		l.ReleaseID, l.Holder, l.Until.UTC().Format(time.RFC3339))
+	return nil
+}
