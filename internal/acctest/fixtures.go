@@ -385,3 +385,20 @@ func PutLambdaMetric(t testing.TB, fn, alias, version, metric string, value floa
 		t.Fatalf("put metric AWS/Lambda %s for %s:%s version %s: %v", metric, fn, alias, version, err)
 	}
 }
+
+// SetRole gives $LATEST another execution role ARN (moto does not check that it exists),
+// so the next published version differs in role from the earlier ones.
+func SetRole(t testing.TB, name, roleARN string) {
+	t.Helper()
+	c := Lambda(t)
+	if _, err := c.UpdateFunctionConfiguration(t.Context(), &lambda.UpdateFunctionConfigurationInput{
+		FunctionName: aws.String(name),
+		Role:         aws.String(roleARN),
+	}); err != nil {
+		t.Fatalf("set the role of Lambda function %s: %v", name, err)
+	}
+	err := lambda.NewFunctionUpdatedV2Waiter(c).Wait(t.Context(), &lambda.GetFunctionInput{FunctionName: aws.String(name)}, waitTimeout)
+	if err != nil {
+		t.Fatalf("wait for the role update of Lambda function %s: %v", name, err)
+	}
+}

@@ -88,6 +88,8 @@ type strictState struct {
 	mappings map[string][]eventSourceMapping
 	// failNext: operation → scripted faults, first first.
 	failNext map[string][]FaultKind
+	// overrides: "function:version" → configuration fields moto cannot hold.
+	overrides map[string]map[string]any
 }
 
 type revision struct{ id, content string }
@@ -104,6 +106,7 @@ func newStrictState() *strictState {
 		revisions: map[string]revision{}, updating: map[string]time.Time{}, pending: map[string]time.Time{},
 		states: map[string][2]string{}, transient: map[string]transientWeights{}, provisioned: map[string]int{},
 		mappings: map[string][]eventSourceMapping{}, failNext: map[string][]FaultKind{},
+		overrides: map[string]map[string]any{},
 	}
 }
 
@@ -139,6 +142,14 @@ func (p *Proxy) SetVersionState(function, version, state, reasonCode string) {
 		return
 	}
 	p.strict.states[key] = [2]string{state, reasonCode}
+}
+
+// SetDeadLetterTarget makes a version read with a dead-letter queue (moto does not keep
+// DeadLetterConfig), in its answers and in the routing constraints.
+func (p *Proxy) SetDeadLetterTarget(function, version, targetARN string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.strict.overrides[function+":"+version] = map[string]any{"DeadLetterConfig": map[string]any{"TargetArn": targetARN}}
 }
 
 // AddProvisionedConcurrency records provisioned concurrency on function:qualifier (an
@@ -179,7 +190,8 @@ func (p *Proxy) strictOn() bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	c := p.strict.cfg
-	return c != (Strict{}) || len(p.strict.states) > 0 || len(p.strict.provisioned) > 0 || len(p.strict.mappings) > 0
+	return c != (Strict{}) || len(p.strict.states) > 0 || len(p.strict.provisioned) > 0 || len(p.strict.mappings) > 0 ||
+		len(p.strict.overrides) > 0
 }
 
 // lambdaError answers in Lambda's REST-JSON error shape: the type in X-Amzn-ErrorType
@@ -548,6 +560,9 @@ func (p *Proxy) rewriteConfig(c map[string]any, now time.Time) {
 		return
 	}
 	key := name + ":" + version
+	for k, v := range p.strict.overrides[key] {
+		c[k] = v
+	}
 	if st, ok := p.strict.states[key]; ok {
 		c["State"], c["StateReasonCode"] = st[0], st[1]
 		c["StateReason"] = map[string]string{
@@ -599,6 +614,7 @@ func (p *Proxy) routingRefusal(r *http.Request, lr lambdaRequest, current map[st
 		if !ok {
 			return "" // moto refuses a missing version itself
 		}
+		p.rewriteConfig(c, time.Now())
 		vr, _ := c["Role"].(string)
 		var vd string
 		if d, ok := c["DeadLetterConfig"].(map[string]any); ok {
