@@ -107,7 +107,7 @@ func TestAccDeployment_canary(t *testing.T) {
 			{
 				Config: r1.HCL(),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectKnownValue(res, tfjsonpath.New("schedule"), knownvalue.StringExact("10% for 2s, 100%; no alarms; at least 2s")),
+					plancheck.ExpectKnownValue(res, tfjsonpath.New("schedule"), knownvalue.StringExact("first release: alias created on the new version directly, no traffic shift (an existing alias is adopted: 10% for 2s, 100%); no alarms")),
 					plancheck.ExpectUnknownValue(res, tfjsonpath.New("version")),
 				}},
 				ConfigStateChecks: []statecheck.StateCheck{

@@ -297,17 +297,16 @@ func DescribeFirstRelease(r Release) string {
 	if r.PreTrafficHook != "" {
 		plan = append(plan, "pre_traffic hook")
 	}
-	created := "alias created on the new version directly, no traffic shift (first release: nothing to shift from)"
+	created := "first release: alias created on the new version directly, no traffic shift"
 	if len(r.Schedule.Steps) > 0 {
-		created = fmt.Sprintf("alias created on the new version directly, no traffic shift (first release: nothing to shift from; an alias that already exists is adopted and shifted %s, 100%%)",
-			strings.Join(describeSteps(r.Schedule.Steps), ", "))
+		created += fmt.Sprintf(" (an existing alias is adopted: %s, 100%%)", strings.Join(describeSteps(r.Schedule.Steps), ", "))
 	}
 	plan = append(plan, created)
 	if r.PostTrafficHook != "" {
 		plan = append(plan, "post_traffic hook")
 	}
 	parts := []string{strings.Join(plan, ", "), describeAlarms(r)}
-	if g := describeMetricGates(r.MetricGates, false); g != "" {
+	if g := describeMetricGates(r.MetricGates, len(r.Schedule.Steps) > 0); g != "" {
 		parts = append(parts, g)
 	}
 	return strings.Join(parts, "; ")

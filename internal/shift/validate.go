@@ -626,10 +626,7 @@ func (c Config) Resolve() (Resolved, []FieldError) {
 // suggestTimeout is a timeout with room to spare for hooks and API calls.
 func suggestTimeout(need time.Duration) string {
 	d := (need + need/2 + time.Minute).Round(time.Minute)
-	if d%time.Hour == 0 {
-		return fmt.Sprintf("%dh", d/time.Hour)
-	}
-	return fmt.Sprintf("%dm", d/time.Minute)
+	return strings.TrimSuffix(strings.Replace(d.String(), "h0m", "h", 1), "0s")
 }
 
 // resolveShift turns traffic_shift into a Schedule. complete is false while any part of it
