@@ -14,6 +14,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
+	"github.com/safelambda/terraform-provider-safelambda/internal/awsapi"
 	"github.com/safelambda/terraform-provider-safelambda/internal/shift"
 )
 
@@ -53,11 +54,21 @@ func (r *deploymentResource) Configure(_ context.Context, req resource.Configure
 
 // engine returns the release engine wired to AWS and to Terraform's log.
 func (r *deploymentResource) engine(ctx context.Context, function, alias string) *shift.Engine {
+	return r.engineWith(ctx, r.data.clients, function, alias)
+}
+
+// planEngine is engine for reads while Terraform plans or refreshes: an unreachable
+// endpoint fails them in about half a minute rather than after a release's retries.
+func (r *deploymentResource) planEngine(ctx context.Context, function, alias string) *shift.Engine {
+	return r.engineWith(ctx, r.data.clients.ForPlan(), function, alias)
+}
+
+func (r *deploymentResource) engineWith(ctx context.Context, clients *awsapi.Clients, function, alias string) *shift.Engine {
 	logCtx := tflog.NewSubsystem(ctx, logSubsystem)
 	logCtx = tflog.SubsystemSetField(logCtx, logSubsystem, "function", function)
 	logCtx = tflog.SubsystemSetField(logCtx, logSubsystem, "alias", alias)
 	return &shift.Engine{
-		AWS:   r.data.clients.Engine(),
+		AWS:   clients.Engine(),
 		Clock: shift.RealClock{},
 		Observer: func(e shift.Event) {
 			fields := map[string]any{"event": string(e.Kind), "percent": e.Percent, "target_version": e.Target}
@@ -244,7 +255,7 @@ func (r *deploymentResource) Read(ctx context.Context, req resource.ReadRequest,
 	}
 	fn, alias := state.FunctionName.ValueString(), state.Alias.ValueString()
 	known := shift.Known{Version: state.Version.ValueString(), CodeSha256: state.CodeSha256.ValueString()}
-	live, err := r.engine(ctx, fn, alias).Inspect(ctx, fn, alias, known)
+	live, err := r.planEngine(ctx, fn, alias).Inspect(ctx, fn, alias, known)
 	if errors.Is(err, shift.ErrNotFound) {
 		tflog.Warn(ctx, "alias or function is gone; removing it from state", map[string]any{"function": fn, "alias": alias})
 		resp.State.RemoveResource(ctx)
