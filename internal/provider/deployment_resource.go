@@ -18,6 +18,9 @@ import (
 	"github.com/safelambda/terraform-provider-safelambda/internal/shift"
 )
 
+// privateImported marks a resource imported and not yet refreshed.
+const privateImported = "imported"
+
 // logSubsystem carries the engine's progress in Terraform's logs (TF_LOG_PROVIDER_SHIFT).
 const logSubsystem = "shift"
 
@@ -124,6 +127,9 @@ func (r *deploymentResource) ModifyPlan(ctx context.Context, req resource.Modify
 	}
 
 	pending := releasePending(config.CodeSha256, config.Version, state)
+	if state != nil && r.data != nil && !config.CodeSha256.IsNull() && !config.CodeSha256.IsUnknown() && !config.FunctionName.IsUnknown() {
+		r.warnLatest(ctx, config, *state, pending, &resp.Diagnostics)
+	}
 	plan.Schedule = types.StringUnknown()
 	switch {
 	case !resolved.Complete:
@@ -163,6 +169,36 @@ func (r *deploymentResource) ModifyPlan(ctx context.Context, req resource.Modify
 		plan.AdditionalVersionWeights = state.AdditionalVersionWeights
 	}
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+}
+
+// latestWiringHint is the line to write so that a code change is released in the apply
+// that uploads it.
+const latestWiringHint = "Wire code_sha256 to a value that changes at plan time: " +
+	"code_sha256 = aws_lambda_function.NAME.source_code_hash, with source_code_hash = filebase64sha256(\"lambda.zip\") on the function " +
+	"(or code_sha256 = filebase64sha256(\"lambda.zip\") itself). hashicorp/aws changes aws_lambda_function.NAME.code_sha256 only " +
+	"after the apply that uploads the code, so a release keyed on it runs one apply late."
+
+// warnLatest compares the configured code_sha256 with the code of the function's $LATEST
+// (one read) and warns when they tell of a release that comes late or not at all.
+func (r *deploymentResource) warnLatest(ctx context.Context, config, state deploymentModel, pending bool, diags *diag.Diagnostics) {
+	fn, want := config.FunctionName.ValueString(), config.CodeSha256.ValueString()
+	readCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	latest, err := r.planEngine(ctx, fn, config.Alias.ValueString()).AWS.Functions.GetVersion(readCtx, fn, "$LATEST")
+	if err != nil || latest.CodeSha256 == "" {
+		tflog.Debug(ctx, "cannot read $LATEST's code hash; no wiring hint", map[string]any{"function": fn, "error": fmt.Sprint(err)})
+		return
+	}
+	switch {
+	case !pending && latest.CodeSha256 != want:
+		diags.AddAttributeWarning(path.Root("code_sha256"), "$LATEST holds code that code_sha256 does not name",
+			fmt.Sprintf("Function %s's $LATEST has code %s, but code_sha256 is %s, which alias %s already serves: no release is planned for the new code. %s",
+				fn, latest.CodeSha256, want, config.Alias.ValueString(), latestWiringHint))
+	case pending && latest.CodeSha256 == want && !state.CodeSha256.Equal(config.CodeSha256):
+		diags.AddAttributeWarning(path.Root("code_sha256"), "Releasing code uploaded before this plan",
+			fmt.Sprintf("Function %s's $LATEST already had code %s before this plan: it was uploaded by an earlier apply or outside Terraform, "+
+				"and is released only now. If code_sha256 = aws_lambda_function.NAME.code_sha256, that is why. %s", fn, want, latestWiringHint))
+	}
 }
 
 // sameScheduleInputs reports whether the inputs of the schedule text are unchanged.
@@ -268,6 +304,14 @@ func (r *deploymentResource) Read(ctx context.Context, req resource.ReadRequest,
 	state.ID = types.StringValue(fn + ":" + alias)
 	state.Version = types.StringValue(live.Version)
 	state.CodeSha256 = types.StringValue(live.CodeSha256)
+	if imported, _ := req.Private.GetKey(ctx, privateImported); imported != nil {
+		// Right after an import only code_sha256 is recorded: a configuration that
+		// `terraform plan -generate-config-out` writes from this state must set one of
+		// code_sha256 and version, and code_sha256 mode is the one that reads back equal.
+		// version is filled in by the next refresh.
+		state.Version = types.StringNull()
+		resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateImported, nil)...)
+	}
 	state.AliasARN = types.StringValue(live.AliasARN)
 	state.InvokeARN = types.StringValue(invokeARN(live.AliasARN))
 	state.AdditionalVersionWeights = weightsValue(live.Weights)
@@ -320,5 +364,6 @@ func (r *deploymentResource) ImportState(ctx context.Context, req resource.Impor
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("ignore_alarms"), false)...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("ignore_poll_alarm_failure"), false)...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("skip_destroy"), false)...)
+	resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateImported, []byte("true"))...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("previous_version"), "")...)
 }
