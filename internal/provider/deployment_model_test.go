@@ -62,7 +62,7 @@ func TestStateAfterRelease(t *testing.T) {
 			prior: "2",
 			want: map[string]string{"version": "4", "previous_version": "3", "code_sha256": goodSha, "alias_arn": aliasARN, "id": "orders-api:live",
 				"invoke_arn": "arn:aws:apigateway:eu-central-1:lambda:path/2015-03-31/functions/" + aliasARN + "/invocations",
-				"schedule": "10% for 5m0s, 100%; no alarms; at least 5m0s", "last_deployment.status": "Succeeded",
+				"schedule":   "10% for 5m0s, 100%; no alarms; at least 5m0s", "last_deployment.status": "Succeeded",
 				"last_deployment.finished_at": "2026-12-02T05:06:00Z"},
 		},
 		{
