@@ -31,8 +31,8 @@ func pathRoot(name string) path.Expression { return path.MatchRoot(name) }
 // itself already refuses unparsable text.
 type durationBetweenValidator struct{ min, max time.Duration }
 
-func durationBetween(min, max time.Duration) validator.String {
-	return durationBetweenValidator{min: min, max: max}
+func durationBetween(least, most time.Duration) validator.String {
+	return durationBetweenValidator{min: least, max: most}
 }
 
 func (v durationBetweenValidator) Description(context.Context) string {
