@@ -233,9 +233,10 @@ func TestTransientWeights(t *testing.T) {
 			t.Errorf("Inspect = %+v %v, want 4 with no weights", live, err)
 		}
 	})
-	t.Run("a split without a lease that outlasts the bound is restored", func(t *testing.T) {
+	t.Run("weights on a finished release's version that outlast the bound are a split", func(t *testing.T) {
 		h := newHarness(t)
 		h.aws.setAlias("live", "3", w("2", 0.1))
+		h.aws.aliases["live"].Description = Released{Version: "3", ReleaseID: "d-prev", Holder: "ci", At: t0}.String()
 		res, err := h.run(release(func(r *Release) { r.Schedule = Schedule{} }))
 		if err != nil || res.Status != StatusSucceeded {
 			t.Fatalf("status %s err %v", res.Status, err)
@@ -247,6 +248,7 @@ func TestTransientWeights(t *testing.T) {
 	t.Run("weights that do not clear are another writer's", func(t *testing.T) {
 		h := newHarness(t)
 		h.aws.setAlias("live", "4", w("3", 0.3))
+		h.aws.aliases["live"].Description = Released{Version: "4", ReleaseID: "d-prev", Holder: "ci", At: t0}.String()
 		live, err := h.engine.Inspect(context.Background(), fnName, "live", Known{Version: "4", CodeSha256: "h4"})
 		if err != nil || !reflect.DeepEqual(live.Weights, w("3", 0.3)) || h.clock.elapsed() != inspectTransientLimit {
 			t.Errorf("Inspect = %+v %v after %s", live, err, h.clock.elapsed())
@@ -627,5 +629,19 @@ func TestFlipFlopBetweenTwoConfigurations(t *testing.T) {
 	res, _ = h.run(release(func(r *Release) { r.LastDeploymentID = "d-a" }))
 	if strings.Contains(res.Message, "note:") {
 		t.Errorf("message %q", res.Message)
+	}
+}
+
+func TestOwnLeaseOfTheLastReleaseIsTakenOver(t *testing.T) {
+	h := newHarness(t)
+	// The last release of this configuration failed and could not finish its rollback.
+	h.aws.setAlias("live", "3", w("4", 0.1))
+	h.aws.aliases["live"].Description = Lease{ReleaseID: "d-last", Holder: "ci", Until: t0.Add(time.Hour)}.String()
+	res, err := h.run(release(func(r *Release) { r.LastDeploymentID = "d-last" }))
+	if err != nil || res.Status != StatusSucceeded {
+		t.Fatalf("status %s err %v", res.Status, err)
+	}
+	if !h.hasEvent(EventWarning, "still holds the lease of this configuration's last release d-last; taking it over") {
+		t.Errorf("timeline %v", res.Timeline)
 	}
 }
