@@ -353,10 +353,10 @@ func (x *run) finish(f *failure) (Result, error) {
 	liveNote := ""
 	if f == nil {
 		x.res.Status = StatusSucceeded
+		x.endLease()
 		if x.phase == phaseUnchanged {
 			x.res.Status = StatusNoChange
 		} else {
-			x.endLease()
 			x.retain()
 		}
 	} else {

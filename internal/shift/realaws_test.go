@@ -645,3 +645,30 @@ func TestOwnLeaseOfTheLastReleaseIsTakenOver(t *testing.T) {
 		t.Errorf("timeline %v", res.Timeline)
 	}
 }
+
+func TestCreateAliasErrorIsNoRollback(t *testing.T) {
+	h := newHarness(t)
+	delete(h.aws.aliases, "live")
+	h.aws.onCreate = func() error { return errors.New("ServiceException: internal error") }
+	res, err := h.run(release())
+	if err == nil || res.Status != StatusFailed || h.aws.count("DeleteAlias") != 0 {
+		t.Fatalf("status %s, deletes %d, err %v", res.Status, h.aws.count("DeleteAlias"), err)
+	}
+	if !strings.Contains(err.Error(), "could not create alias live on version 4: ServiceException") ||
+		!strings.Contains(err.Error(), "The alias live does not exist (unchanged).") {
+		t.Errorf("error:\n%s", err)
+	}
+}
+
+func TestSplitRestoredOntoTheTargetLeavesNoLease(t *testing.T) {
+	h := newHarness(t)
+	h.aws.splitByKilledRelease("live", "4", w("2", 0.1))
+	res, err := h.run(release())
+	if err != nil || res.Status != StatusNoChange {
+		t.Fatalf("status %s err %v", res.Status, err)
+	}
+	a, _ := h.aws.alias("live")
+	if _, leased := ParseLease(a.Description); leased || len(a.Weights) != 0 {
+		t.Errorf("alias %+v", a)
+	}
+}
