@@ -157,9 +157,14 @@ func (x *run) release() *failure {
 		return nil
 	}
 
-	if x.r.PreTrafficHook != "" && g.exists() && !g.wrote {
-		// The hook may run for minutes: the lease says the alias is taken meanwhile.
-		if f := x.write(g.left.version, g.left.weights, 0, "record the release on alias "+x.r.Alias); f != nil {
+	if g.exists() && !g.wrote && (x.r.PreTrafficHook != "" || x.phase == phaseShifting) {
+		// A hook, or a resumed hold, comes before the first write: the lease says the
+		// alias is taken meanwhile.
+		var next time.Duration
+		if x.phase == phaseShifting {
+			next = x.r.Schedule.MinDuration()
+		}
+		if f := x.write(g.left.version, g.left.weights, next, "record the release on alias "+x.r.Alias); f != nil {
 			return f
 		}
 		x.advance(phasePrepared)

@@ -115,6 +115,10 @@ func TestLeaseOfAnotherRelease(t *testing.T) {
 			!h.hasEvent(EventShift, "resuming") {
 			t.Errorf("timeline %v", res.Timeline)
 		}
+		// The repeated hold comes before any shift: the lease is taken first, covering it.
+		if l := leaseOf(t, h.aws.descriptions[0]); l.ReleaseID != "d-test" || !l.Until.Equal(t0.Add(5*time.Minute+DefaultLeaseSlack)) {
+			t.Errorf("first lease %+v", l)
+		}
 	})
 	t.Run("another release taking the alias mid-release is named", func(t *testing.T) {
 		h := newHarness(t)
