@@ -84,7 +84,7 @@ type run struct {
 }
 
 func (e *Engine) newRun(ctx context.Context, r Release) *run {
-	x := &run{e: e, ctx: ctx, r: r, clock: e.clock(), holder: e.holder()}
+	x := &run{e: e, ctx: ctx, r: r, clock: e.clock(), holder: e.holder(), phase: phaseChecking}
 	x.res = &Result{DeploymentID: e.newID(), StartedAt: x.clock.Now()}
 	x.interval = pollInterval(r)
 	x.guard = newGuard(e.AWS, x.clock, r.Function, r.Alias)
