@@ -97,9 +97,9 @@ func bootstrapAdmin(t *testing.T) error {
 	admin.proxy = proxy
 	// Process-wide on purpose: acctest's binary-wide cleanups (its role, its drain
 	// function) run after the tests and need a key and a route moto accepts.
-	os.Setenv("AWS_ACCESS_KEY_ID", keyID)
-	os.Setenv("AWS_SECRET_ACCESS_KEY", secret)
-	os.Setenv("AWS_ENDPOINT_URL", proxy.URL())
+	os.Setenv("AWS_ACCESS_KEY_ID", keyID)      //nolint:usetesting // must outlive this test, see above
+	os.Setenv("AWS_SECRET_ACCESS_KEY", secret) //nolint:usetesting // must outlive this test, see above
+	os.Setenv("AWS_ENDPOINT_URL", proxy.URL()) //nolint:usetesting // must outlive this test, see above
 
 	// moto answers InvalidClientTokenId in a body the IAM client cannot parse; the
 	// status is what counts.

@@ -39,11 +39,7 @@ var badInputs = []struct {
 func TestBadInput_refusedWithoutAWSCalls(t *testing.T) {
 	t.Parallel()
 	acctest.PreCheck(t)
-	p, err := acctest.NewProxy(acctest.Endpoint())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
+	p := acctest.StartProxy(t)
 	start := time.Now()
 	t.Run("cases", func(t *testing.T) {
 		for _, tc := range badInputs {

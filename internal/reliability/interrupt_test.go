@@ -56,11 +56,7 @@ func TestInterrupt_sigintDuringHold(t *testing.T) {
 func TestInterrupt_timeoutDuringHold(t *testing.T) {
 	t.Parallel()
 	acctest.PreCheck(t)
-	p, err := acctest.NewProxy(acctest.Endpoint())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
+	p := acctest.StartProxy(t)
 	hook := acctest.Function(t, "").Name
 	fn, w, r := released(t, release{Provider: endpointsAt(p.URL(), "")})
 	r.Shift = `{ steps = [{ percentage = 10, hold = "2s" }] }`

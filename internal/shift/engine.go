@@ -22,6 +22,9 @@ type Engine struct {
 	NewID    func() string
 	// Holder names who runs the releases, in the lease other releases see.
 	Holder string
+	// HolderGone tells whether the process named by another release's lease has ended
+	// (nil: only a holder on this host whose process is gone counts as ended).
+	HolderGone func(holder string) bool
 	// LeaseSlack is how long a lease lasts beyond the hold that follows each write; zero
 	// means DefaultLeaseSlack.
 	LeaseSlack time.Duration

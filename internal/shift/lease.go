@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/user"
 	"regexp"
+	"strconv"
 	"time"
 )
 
@@ -65,17 +66,47 @@ func ParseLease(description string) (Lease, bool) {
 	return Lease{ReleaseID: m[1], Holder: m[2], Until: until}, true
 }
 
-// defaultHolder names who runs a release: user@host.
+// defaultHolder names who runs a release: user@host and the provider's process id, so
+// that a later release on the same host can tell a killed release from a live one.
 func defaultHolder() string {
 	name := "unknown"
 	if u, err := user.Current(); err == nil && u.Username != "" {
 		name = u.Username
 	}
+	return fmt.Sprintf("%s@%s pid %d", name, hostname(), os.Getpid())
+}
+
+func hostname() string {
 	host, err := os.Hostname()
 	if err != nil || host == "" {
-		host = "unknown-host"
+		return "unknown-host"
 	}
-	return name + "@" + host
+	return host
+}
+
+var holderRE = regexp.MustCompile(`^[^@]*@(\S+) pid (\d+)$`)
+
+// holderGone tells whether the process that holds a lease has ended, which can only be
+// known for a holder on this host: a killed apply, or one whose rollback could not reach
+// AWS, leaves a lease that no process will renew or clear. Anything else (another host,
+// a process that still runs, a holder this version did not write) is taken as alive.
+func holderGone(holder string) bool {
+	m := holderRE.FindStringSubmatch(holder)
+	if m == nil || m[1] != hostname() {
+		return false
+	}
+	pid, err := strconv.Atoi(m[2])
+	if err != nil || pid == os.Getpid() {
+		return false
+	}
+	return processGone(pid)
+}
+
+func (e *Engine) holderGone(holder string) bool {
+	if e.HolderGone != nil {
+		return e.HolderGone(holder)
+	}
+	return holderGone(holder)
 }
 
 func (e *Engine) holder() string {
@@ -203,6 +234,11 @@ func (x *run) checkLease() *failure {
 		return nil
 	}
 	now := x.clock.Now()
+	if now.Before(l.Until) && x.e.holderGone(l.Holder) {
+		x.record(EventWarning, "release %s (run by %s) holds the alias until %s, but its process on this host has ended: taking the alias over",
+			l.ReleaseID, l.Holder, l.Until.UTC().Format(time.RFC3339))
+		return nil
+	}
 	if now.Before(l.Until) {
 		return &failure{
 			cause: fmt.Sprintf("alias %s is being released by %s (run by %s) until %s at the latest; nothing was changed",

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"os/exec"
 	"reflect"
 	"strings"
 	"testing"
@@ -120,6 +122,24 @@ func TestLeaseOfAnotherRelease(t *testing.T) {
 			t.Errorf("first lease %+v", l)
 		}
 	})
+	t.Run("a live lease whose process on this host has ended is taken over", func(t *testing.T) {
+		h := newHarness(t)
+		h.aws.setAlias("live", "3", w("4", 0.1))
+		h.aws.aliases["live"].Description = Lease{ReleaseID: "d-killed", Holder: "ci@runner pid 4242", Until: t0.Add(10 * time.Minute)}.String()
+		var asked []string
+		h.engine.HolderGone = func(holder string) bool { asked = append(asked, holder); return true }
+		res, err := h.run(release())
+		if err != nil || res.Status != StatusSucceeded {
+			t.Fatalf("status %s err %v", res.Status, err)
+		}
+		h.wantAlias("4", nil)
+		if len(asked) != 1 || asked[0] != "ci@runner pid 4242" {
+			t.Errorf("HolderGone asked about %q", asked)
+		}
+		if !h.hasEvent(EventWarning, "release d-killed (run by ci@runner pid 4242) holds the alias until 2025-06-01T12:10:00Z, but its process on this host has ended") {
+			t.Errorf("timeline %v", res.Timeline)
+		}
+	})
 	t.Run("another release taking the alias mid-release is named", func(t *testing.T) {
 		h := newHarness(t)
 		linear, _ := ResolveSchedule(ScheduleSpec{Preset: "Linear10PercentEvery1Minute"})
@@ -141,6 +161,32 @@ func TestLeaseOfAnotherRelease(t *testing.T) {
 		}
 		h.wantAlias("3", w("5", 0.1))
 	})
+}
+
+func TestHolderGone(t *testing.T) {
+	here := hostname()
+	if holderGone(fmt.Sprintf("me@%s pid %d", here, os.Getpid())) {
+		t.Error("this very process reads as gone")
+	}
+	// A child that has exited and been reaped: its pid names no process.
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	if err := cmd.Run(); err != nil {
+		t.Fatal(err)
+	}
+	dead := cmd.Process.Pid
+	if processGone(dead) && !holderGone(fmt.Sprintf("me@%s pid %d", here, dead)) {
+		t.Errorf("pid %d on this host has ended but reads as alive", dead)
+	}
+	for _, h := range []string{
+		fmt.Sprintf("me@another-host-%s pid %d", here, dead), // another host: cannot know
+		"ci@runner",                // written before pids were recorded
+		fmt.Sprintf("me@%s", here), // no pid
+		fmt.Sprintf("me@%s pid x", here),
+	} {
+		if holderGone(h) {
+			t.Errorf("holderGone(%q) = true, want false", h)
+		}
+	}
 }
 
 func TestLeaseDuringThePreTrafficHook(t *testing.T) {

@@ -144,8 +144,8 @@ func (x *run) checkAlarmsOnce() {
 	g := alarmGate{alarms: x.e.AWS.Alarms, names: x.r.Alarms}
 	states, err := g.states(ctx)
 	if firing := g.firing(states); len(firing) > 0 {
-		x.record(EventWarning, "%s after the restore: %s", quoteList("alarm", names(firing), "is in ALARM", "are in ALARM"), reasons(firing))
-		x.alarmNote = fmt.Sprintf("; %s (they may still be catching up)", quoteList("alarm", names(firing), "is in ALARM", "are in ALARM"))
+		x.record(EventWarning, "%s after the restore: %s", quoteAlarms(names(firing), "is in ALARM", "are in ALARM"), reasons(firing))
+		x.alarmNote = fmt.Sprintf("; %s (they may still be catching up)", quoteAlarms(names(firing), "is in ALARM", "are in ALARM"))
 		return
 	}
 	if err != nil {

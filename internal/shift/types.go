@@ -93,6 +93,9 @@ type Result struct {
 	Message         string
 	Timeline        []Event
 	DeletedVersions []string // by KeepVersions
+	// KeptVersions are versions KeepVersions would have deleted but kept because an event
+	// source mapping or provisioned concurrency uses them.
+	KeptVersions []KeptVersion
 }
 
 // Event is one line of a release's timeline.
