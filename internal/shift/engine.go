@@ -87,7 +87,7 @@ type run struct {
 }
 
 func (e *Engine) newRun(ctx context.Context, r Release) *run {
-	x := &run{e: e, ctx: ctx, r: r, clock: e.clock(), holder: e.holder()}
+	x := &run{e: e, ctx: ctx, r: r, clock: e.clock(), holder: e.holder(), phase: phaseChecking}
 	x.res = &Result{DeploymentID: e.newID(), StartedAt: x.clock.Now()}
 	x.interval = pollInterval(r)
 	x.guard = newGuard(e.AWS, x.clock, r.Function, r.Alias)
@@ -160,9 +160,14 @@ func (x *run) release() *failure {
 		return nil
 	}
 
-	if x.r.PreTrafficHook != "" && g.exists() && !g.wrote {
-		// The hook may run for minutes: the lease says the alias is taken meanwhile.
-		if f := x.write(g.left.version, g.left.weights, 0, "record the release on alias "+x.r.Alias); f != nil {
+	if g.exists() && !g.wrote && (x.r.PreTrafficHook != "" || x.phase == phaseShifting) {
+		// A hook, or a resumed hold, comes before the first write: the lease says the
+		// alias is taken meanwhile.
+		var next time.Duration
+		if x.phase == phaseShifting {
+			next = x.r.Schedule.MinDuration()
+		}
+		if f := x.write(g.left.version, g.left.weights, next, "record the release on alias "+x.r.Alias); f != nil {
 			return f
 		}
 		x.advance(phasePrepared)
@@ -356,10 +361,10 @@ func (x *run) finish(f *failure) (Result, error) {
 	liveNote := ""
 	if f == nil {
 		x.res.Status = StatusSucceeded
+		x.endLease()
 		if x.phase == phaseUnchanged {
 			x.res.Status = StatusNoChange
 		} else {
-			x.endLease()
 			x.retain()
 		}
 	} else {

@@ -181,7 +181,9 @@ func (x *run) checkFlipFlop() {
 	x.record(EventWarning, "%s", x.flipFlop)
 }
 
-// otherLease returns the lease of another release on the alias as found, if any.
+// otherLease returns the lease of another release on the alias as found, if any. The
+// lease of this configuration's own last release (one that failed and could not finish
+// its rollback) is not another's: the next apply finishes the job at once.
 func (x *run) otherLease() (Lease, bool) {
 	if x.guard.found == nil {
 		return Lease{}, false
@@ -190,19 +192,20 @@ func (x *run) otherLease() (Lease, bool) {
 	if !ok || l.ReleaseID == x.res.DeploymentID {
 		return Lease{}, false
 	}
+	if l.ReleaseID == x.r.LastDeploymentID {
+		x.record(EventWarning, "alias %s still holds the lease of this configuration's last release %s; taking it over", x.r.Alias, l.ReleaseID)
+		return Lease{}, false
+	}
 	return l, true
 }
 
-// settleFound waits out weights found without any release's lease: a split left by a
-// release carries its lease, so weights without one are Lambda's own (provisioned
-// concurrency moving after a version change) until they outlast the bound, when they are
-// judged as a split like any other.
+// settleFound waits out weights on an alias a finished release left on one version (its
+// Released mark names the primary): they are Lambda's own, shown while provisioned
+// concurrency moves after the version change, until they outlast the bound and are judged
+// as a split like any other. A split left by a release carries its lease instead.
 func (x *run) settleFound() *failure {
 	g := x.guard
-	if g.found == nil || len(nonZero(g.found.Weights)) == 0 {
-		return nil
-	}
-	if _, leased := ParseLease(g.found.Description); leased {
+	if g.found == nil || !settling(*g.found) {
 		return nil
 	}
 	a, err := g.settled(x.ctx, aliasShape{version: g.found.FunctionVersion})
@@ -214,6 +217,13 @@ func (x *run) settleFound() *failure {
 	}
 	g.found, g.left = &a, shapeOf(a)
 	return nil
+}
+
+// settling says whether the weights on a are likely Lambda's own: a finished release left
+// it on its primary with no weights.
+func settling(a Alias) bool {
+	m, ok := ParseReleased(a.Description)
+	return ok && m.Version == a.FunctionVersion && len(nonZero(a.Weights)) > 0
 }
 
 // checkLease refuses a release while another one holds the alias, and takes over a lease

@@ -117,6 +117,10 @@ func TestLeaseOfAnotherRelease(t *testing.T) {
 			!h.hasEvent(EventShift, "resuming") {
 			t.Errorf("timeline %v", res.Timeline)
 		}
+		// The repeated hold comes before any shift: the lease is taken first, covering it.
+		if l := leaseOf(t, h.aws.descriptions[0]); l.ReleaseID != "d-test" || !l.Until.Equal(t0.Add(5*time.Minute+DefaultLeaseSlack)) {
+			t.Errorf("first lease %+v", l)
+		}
 	})
 	t.Run("a live lease whose process on this host has ended is taken over", func(t *testing.T) {
 		h := newHarness(t)
@@ -279,9 +283,10 @@ func TestTransientWeights(t *testing.T) {
 			t.Errorf("Inspect = %+v %v, want 4 with no weights", live, err)
 		}
 	})
-	t.Run("a split without a lease that outlasts the bound is restored", func(t *testing.T) {
+	t.Run("weights on a finished release's version that outlast the bound are a split", func(t *testing.T) {
 		h := newHarness(t)
 		h.aws.setAlias("live", "3", w("2", 0.1))
+		h.aws.aliases["live"].Description = Released{Version: "3", ReleaseID: "d-prev", Holder: "ci", At: t0}.String()
 		res, err := h.run(release(func(r *Release) { r.Schedule = Schedule{} }))
 		if err != nil || res.Status != StatusSucceeded {
 			t.Fatalf("status %s err %v", res.Status, err)
@@ -293,6 +298,7 @@ func TestTransientWeights(t *testing.T) {
 	t.Run("weights that do not clear are another writer's", func(t *testing.T) {
 		h := newHarness(t)
 		h.aws.setAlias("live", "4", w("3", 0.3))
+		h.aws.aliases["live"].Description = Released{Version: "4", ReleaseID: "d-prev", Holder: "ci", At: t0}.String()
 		live, err := h.engine.Inspect(context.Background(), fnName, "live", Known{Version: "4", CodeSha256: "h4"})
 		if err != nil || !reflect.DeepEqual(live.Weights, w("3", 0.3)) || h.clock.elapsed() != inspectTransientLimit {
 			t.Errorf("Inspect = %+v %v after %s", live, err, h.clock.elapsed())
@@ -673,5 +679,46 @@ func TestFlipFlopBetweenTwoConfigurations(t *testing.T) {
 	res, _ = h.run(release(func(r *Release) { r.LastDeploymentID = "d-a" }))
 	if strings.Contains(res.Message, "note:") {
 		t.Errorf("message %q", res.Message)
+	}
+}
+
+func TestOwnLeaseOfTheLastReleaseIsTakenOver(t *testing.T) {
+	h := newHarness(t)
+	// The last release of this configuration failed and could not finish its rollback.
+	h.aws.setAlias("live", "3", w("4", 0.1))
+	h.aws.aliases["live"].Description = Lease{ReleaseID: "d-last", Holder: "ci", Until: t0.Add(time.Hour)}.String()
+	res, err := h.run(release(func(r *Release) { r.LastDeploymentID = "d-last" }))
+	if err != nil || res.Status != StatusSucceeded {
+		t.Fatalf("status %s err %v", res.Status, err)
+	}
+	if !h.hasEvent(EventWarning, "still holds the lease of this configuration's last release d-last; taking it over") {
+		t.Errorf("timeline %v", res.Timeline)
+	}
+}
+
+func TestCreateAliasErrorIsNoRollback(t *testing.T) {
+	h := newHarness(t)
+	delete(h.aws.aliases, "live")
+	h.aws.onCreate = func() error { return errors.New("ServiceException: internal error") }
+	res, err := h.run(release())
+	if err == nil || res.Status != StatusFailed || h.aws.count("DeleteAlias") != 0 {
+		t.Fatalf("status %s, deletes %d, err %v", res.Status, h.aws.count("DeleteAlias"), err)
+	}
+	if !strings.Contains(err.Error(), "could not create alias live on version 4: ServiceException") ||
+		!strings.Contains(err.Error(), "The alias live does not exist (unchanged).") {
+		t.Errorf("error:\n%s", err)
+	}
+}
+
+func TestSplitRestoredOntoTheTargetLeavesNoLease(t *testing.T) {
+	h := newHarness(t)
+	h.aws.splitByKilledRelease("live", "4", w("2", 0.1))
+	res, err := h.run(release())
+	if err != nil || res.Status != StatusNoChange {
+		t.Fatalf("status %s err %v", res.Status, err)
+	}
+	a, _ := h.aws.alias("live")
+	if _, leased := ParseLease(a.Description); leased || len(a.Weights) != 0 {
+		t.Errorf("alias %+v", a)
 	}
 }
