@@ -22,6 +22,9 @@ type Engine struct {
 	NewID    func() string
 	// Holder names who runs the releases, in the lease other releases see.
 	Holder string
+	// LeaseSlack is how long a lease lasts beyond the hold that follows each write; zero
+	// means DefaultLeaseSlack.
+	LeaseSlack time.Duration
 }
 
 // readBackTimeout bounds the reads that fill in Result after a release, which run
@@ -424,7 +427,7 @@ func (x *run) endLease() {
 	ctx, cancel := x.detached(readBackTimeout)
 	defer cancel()
 	if err := x.guard.release(ctx); err != nil {
-		x.record(EventWarning, "could not clear this release's lease from alias %s (%v); it runs out by itself within %s", x.r.Alias, err, leaseSlack)
+		x.record(EventWarning, "could not clear this release's lease from alias %s (%v); it runs out by itself within %s", x.r.Alias, err, x.e.leaseSlack())
 	}
 }
 

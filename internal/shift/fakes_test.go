@@ -170,6 +170,15 @@ func (f *fakeAWS) setAlias(name, version string, weights map[string]float64) {
 	f.aliases[name] = &Alias{Name: name, ARN: fnARN + ":" + name, FunctionVersion: version, Weights: copyWeights(weights), RevisionID: "r" + strconv.Itoa(f.rev)}
 }
 
+// splitByKilledRelease leaves the alias as a release killed mid-shift does: split, with
+// its lease run out.
+func (f *fakeAWS) splitByKilledRelease(name, version string, weights map[string]float64) {
+	f.setAlias(name, version, weights)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.aliases[name].Description = Lease{ReleaseID: "d-killed", Holder: "ci@runner", Until: t0.Add(-time.Second)}.String()
+}
+
 func (f *fakeAWS) alias(name string) (Alias, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

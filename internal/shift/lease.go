@@ -14,15 +14,23 @@ import (
 //
 // The lease lives in the alias's description, which safelambda owns: every write of a
 // release records its id, who runs it and an expiry far enough ahead to cover what comes
-// next (the hold that follows the write, plus leaseSlack); the release's last write
+// next (the hold that follows the write, plus the lease slack); the release's last write
 // clears it. A release that finds a lease of another release that has not run out refuses
 // before changing anything. A lease that has run out was left by a release that was killed:
 // it is taken over, and the split it left is resumed or restored.
 
-// leaseSlack is added to every lease beyond the hold that follows the write: the longest a
-// hook can run (a Lambda invocation lasts at most 15 minutes) covers a hook, a gate check
-// and a rollback.
-const leaseSlack = 15 * time.Minute
+// DefaultLeaseSlack is added to every lease beyond the hold that follows the write, when
+// Engine.LeaseSlack is zero: the longest a hook can run (a Lambda invocation lasts at most
+// 15 minutes) covers a hook, a gate check and a rollback. It is also how long a killed
+// release keeps others off its alias at most, beyond its hold.
+const DefaultLeaseSlack = 15 * time.Minute
+
+func (e *Engine) leaseSlack() time.Duration {
+	if e.LeaseSlack > 0 {
+		return e.LeaseSlack
+	}
+	return DefaultLeaseSlack
+}
 
 // Lease is a release in flight, as recorded on its alias.
 type Lease struct {
@@ -78,13 +86,13 @@ func (e *Engine) holder() string {
 }
 
 // leaseFor returns the description a write of this release carries: the lease, with an
-// expiry covering next (the hold that follows) and leaseSlack. The write that ends a
+// expiry covering next (the hold that follows) and the slack. The write that ends a
 // release replaces it with a Released mark; a rollback or a restore leaves no description.
 func (x *run) leaseFor(next time.Duration) *string {
 	var s string
 	switch {
 	case !x.ending:
-		s = Lease{ReleaseID: x.res.DeploymentID, Holder: x.holder, Until: x.clock.Now().Add(next + leaseSlack)}.String()
+		s = Lease{ReleaseID: x.res.DeploymentID, Holder: x.holder, Until: x.clock.Now().Add(next + x.e.leaseSlack())}.String()
 	case !x.undoing:
 		s = Released{Version: x.target.Version, ReleaseID: x.res.DeploymentID, Holder: x.holder, At: x.clock.Now()}.String()
 	}
@@ -152,6 +160,29 @@ func (x *run) otherLease() (Lease, bool) {
 		return Lease{}, false
 	}
 	return l, true
+}
+
+// settleFound waits out weights found without any release's lease: a split left by a
+// release carries its lease, so weights without one are Lambda's own (provisioned
+// concurrency moving after a version change) until they outlast the bound, when they are
+// judged as a split like any other.
+func (x *run) settleFound() *failure {
+	g := x.guard
+	if g.found == nil || len(nonZero(g.found.Weights)) == 0 {
+		return nil
+	}
+	if _, leased := ParseLease(g.found.Description); leased {
+		return nil
+	}
+	a, err := g.settled(x.ctx, aliasShape{version: g.found.FunctionVersion})
+	if err != nil {
+		return x.apiFailure(err, "read alias "+x.r.Alias)
+	}
+	if len(nonZero(a.Weights)) == 0 {
+		x.record(EventPoll, "alias %s showed %s without a release's lease; Lambda's own weights cleared", x.r.Alias, shapeOf(*g.found))
+	}
+	g.found, g.left = &a, shapeOf(a)
+	return nil
 }
 
 // checkLease refuses a release while another one holds the alias, and takes over a lease

@@ -57,10 +57,10 @@ func TestLeaseIsRenewedAtEveryWriteAndClearedAtTheEnd(t *testing.T) {
 	}
 	first, promote := leaseOf(t, d[0]), leaseOf(t, d[1])
 	// Each write's lease covers the hold after it plus the slack.
-	if first.ReleaseID != "d-test" || first.Holder != "ci@runner" || !first.Until.Equal(t0.Add(2*time.Minute+leaseSlack)) {
+	if first.ReleaseID != "d-test" || first.Holder != "ci@runner" || !first.Until.Equal(t0.Add(2*time.Minute+DefaultLeaseSlack)) {
 		t.Errorf("first lease %+v", first)
 	}
-	if !promote.Until.Equal(t0.Add(2*time.Minute + leaseSlack)) {
+	if !promote.Until.Equal(t0.Add(2*time.Minute + DefaultLeaseSlack)) {
 		t.Errorf("lease at promotion %+v, want renewed at 2m", promote)
 	}
 	if a, _ := h.aws.alias("live"); a.Description != d[2] {
@@ -231,6 +231,17 @@ func TestTransientWeights(t *testing.T) {
 		live, err := h.engine.Inspect(context.Background(), fnName, "live", Known{Version: "4", CodeSha256: "h4"})
 		if err != nil || live.Version != "4" || len(live.Weights) != 0 {
 			t.Errorf("Inspect = %+v %v, want 4 with no weights", live, err)
+		}
+	})
+	t.Run("a split without a lease that outlasts the bound is restored", func(t *testing.T) {
+		h := newHarness(t)
+		h.aws.setAlias("live", "3", w("2", 0.1))
+		res, err := h.run(release(func(r *Release) { r.Schedule = Schedule{} }))
+		if err != nil || res.Status != StatusSucceeded {
+			t.Fatalf("status %s err %v", res.Status, err)
+		}
+		if got := h.shapes(); !reflect.DeepEqual(got, []string{"3 with no weights", "4 with no weights"}) || h.clock.elapsed() != transientWaitLimit {
+			t.Errorf("updates %q after %s", got, h.clock.elapsed())
 		}
 	})
 	t.Run("weights that do not clear are another writer's", func(t *testing.T) {
