@@ -192,6 +192,11 @@ func lastDeploymentValue(res shift.Result) types.Object {
 	deleted := make([]string, 0, len(res.DeletedVersions))
 	deleted = append(deleted, res.DeletedVersions...)
 	dl, _ := types.ListValueFrom(context.Background(), types.StringType, deleted)
+	kept := make([]string, 0, len(res.KeptVersions))
+	for _, k := range res.KeptVersions {
+		kept = append(kept, k.Version+": "+k.Reason)
+	}
+	kl, _ := types.ListValueFrom(context.Background(), types.StringType, kept)
 	obj, _ := types.ObjectValue(lastDeploymentAttrTypes, map[string]attr.Value{
 		"id":               types.StringValue(res.DeploymentID),
 		"status":           types.StringValue(string(res.Status)),
@@ -200,6 +205,7 @@ func lastDeploymentValue(res shift.Result) types.Object {
 		"finished_at":      types.StringValue(formatTime(res.FinishedAt)),
 		"message":          types.StringValue(res.Message),
 		"deleted_versions": dl,
+		"kept_versions":    kl,
 	})
 	return obj
 }

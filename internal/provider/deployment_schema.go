@@ -34,6 +34,7 @@ var (
 		"finished_at":      types.StringType,
 		"message":          types.StringType,
 		"deleted_versions": types.ListType{ElemType: types.StringType},
+		"kept_versions":    types.ListType{ElemType: types.StringType},
 	}
 )
 
@@ -261,6 +262,13 @@ func (r *deploymentResource) Schema(ctx context.Context, _ resource.SchemaReques
 						Computed:            true,
 						ElementType:         types.StringType,
 						MarkdownDescription: "Versions deleted by `keep_versions` after this release.",
+					},
+					"kept_versions": schema.ListAttribute{
+						Computed:    true,
+						ElementType: types.StringType,
+						MarkdownDescription: "Versions `keep_versions` would have deleted but kept, each with why: an event source mapping " +
+							"or a provisioned-concurrency configuration uses it (deleting it would break them), e.g. " +
+							"`3: used by event source mapping 14e0db71-… from arn:aws:sqs:…:orders`.",
 					},
 				},
 			},
