@@ -140,7 +140,7 @@ func (r *deploymentResource) checkFitsTimeouts(ctx context.Context, m deployment
 	if m.Timeouts.IsUnknown() {
 		return
 	}
-	need := rel.Schedule.MinDuration()
+	need := shift.MinReleaseDuration(rel)
 	create, d1 := m.Timeouts.Create(ctx, defaultApplyTimeout)
 	update, d2 := m.Timeouts.Update(ctx, defaultApplyTimeout)
 	if d1.HasError() || d2.HasError() {

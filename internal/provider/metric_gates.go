@@ -22,6 +22,7 @@ type metricGatesModel struct {
 	CompareToBaseline types.Bool           `tfsdk:"compare_to_baseline"`
 	Confidence        types.Float64        `tfsdk:"confidence"`
 	MinInvocations    types.Int64          `tfsdk:"min_invocations"`
+	ArrivalDelay      timetypes.GoDuration `tfsdk:"arrival_delay"`
 }
 
 func metricGatesAttribute() schema.SingleNestedAttribute {
@@ -64,6 +65,17 @@ func metricGatesAttribute() schema.SingleNestedAttribute {
 					"release (\"not enough traffic to judge\") and rolls it back. `0` or unset disables.",
 				Validators: []validator.Int64{int64validator.AtLeast(0)},
 			},
+			"arrival_delay": schema.StringAttribute{
+				CustomType: timetypes.GoDurationType{},
+				Optional:   true,
+				MarkdownDescription: "How long after its minute ends a Lambda metric is taken to have arrived in CloudWatch, a Go " +
+					"duration from `0s` to `15m`. Default `2m`. Lambda sends its metrics at one-minute resolution, timestamped " +
+					"at the start of each invocation, and they arrive late; a datapoint still on its way reads like no traffic " +
+					"and no errors. So the gates judge only minutes that have arrived, and each hold is extended by one minute " +
+					"plus this delay (shown in `schedule` and counted against the timeouts) so that its own minutes are judged " +
+					"before the release moves on. `0s` is for a metrics source that delivers at once, such as an emulator.",
+				Validators: []validator.String{durationBetween(0, shift.MaxMetricArrivalDelay)},
+			},
 		},
 	}
 }
@@ -73,7 +85,7 @@ func (g *metricGatesModel) unknown() []interface{ IsUnknown() bool } {
 	if g == nil {
 		return nil
 	}
-	return []interface{ IsUnknown() bool }{g.MaxErrorRate, g.MaxP99Duration, g.CompareToBaseline, g.Confidence, g.MinInvocations}
+	return []interface{ IsUnknown() bool }{g.MaxErrorRate, g.MaxP99Duration, g.CompareToBaseline, g.Confidence, g.MinInvocations, g.ArrivalDelay}
 }
 
 // gates is the engine's MetricGates; nil when metric_gates is not set.
@@ -92,6 +104,9 @@ func (g *metricGatesModel) gates() *shift.MetricGates {
 	}
 	if d, ok := goDuration(g.MaxP99Duration); ok {
 		out.MaxP99Duration = &d
+	}
+	if d, ok := goDuration(g.ArrivalDelay); ok {
+		out.ArrivalDelay = &d
 	}
 	return out
 }
