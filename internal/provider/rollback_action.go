@@ -131,7 +131,11 @@ func (a *rollbackAction) Invoke(ctx context.Context, req action.InvokeRequest, r
 		log(e)
 		// Retries and a rollback that meets a moved alias are worth seeing as they happen.
 		if e.Kind == shift.EventRollback || e.Kind == shift.EventTrip {
-			progress("alias %s: %s", alias, e.Detail)
+			msg := e.Detail
+			if !strings.HasPrefix(msg, "alias ") {
+				msg = "alias " + alias + ": " + msg
+			}
+			progress("%s", msg)
 		}
 	}
 	res, err := eng.Restore(ctx, shift.Restore{
