@@ -30,6 +30,7 @@ func expectIdentity(fn string) statecheck.StateCheck {
 // function_name and alias finds the alias and plans no change.
 func TestAccDeployment_identity(t *testing.T) {
 	acctest.PreCheck(t)
+	acctest.SkipBelowTerraform(t, "1.12.0", "resource identity (import blocks with identity)")
 	fn := acctest.FunctionPublished(t, "").Name
 	acctest.UpdateCode(t, fn, "v2")
 	acctest.Publish(t, fn) // version 2
@@ -74,6 +75,7 @@ func TestAccDeployment_identity(t *testing.T) {
 // with the attribute at fault and what to do.
 func TestAccDeployment_identityOtherRegionRefused(t *testing.T) {
 	acctest.PreCheck(t)
+	acctest.SkipBelowTerraform(t, "1.12.0", "resource identity (import blocks with identity)")
 	resource.ParallelTest(t, resource.TestCase{
 		TerraformVersionChecks:   []tfversion.TerraformVersionCheck{tfversion.SkipBelow(tfversion.Version1_12_0)},
 		ProtoV6ProviderFactories: protoV6,

@@ -26,6 +26,7 @@ func listedIdentity(fn, alias string) map[string]knownvalue.Check {
 // by this provider, one made by hand, one split mid-canary; an alias filter narrows it.
 func TestAccDeploymentList_query(t *testing.T) {
 	acctest.PreCheck(t)
+	acctest.SkipBelowTerraform(t, "1.14.0", "terraform query")
 	managed := acctest.FunctionPublished(t, "").Name
 	other := acctest.FunctionPublished(t, "").Name
 	acctest.UpdateCode(t, other, "v2")
