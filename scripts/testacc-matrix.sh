@@ -51,8 +51,10 @@ for which in $MATRIX_CLIS; do
   pass=$(grep -c -- '^--- PASS' "$log" || true)
   skip=$(grep -c -- '^--- SKIP' "$log" || true)
   fail=$(grep -c -- '^--- FAIL' "$log" || true)
-  grep -E -- '^--- (PASS|SKIP|FAIL)' "$log" | sed 's/^/   /' || true
-  grep -A1 -- '^--- SKIP' "$log" | grep -E 'needs Terraform|SkipBelow|skip' | sed 's/^ */      /' | sort -u || true
+  # One line per test; a skip shows its reason (go test -v prints it just before).
+  awk '/^    [^ ]*_test\.go:[0-9]+: / { why = $0; sub(/^ +[^ ]+: /, "", why) }
+       /^--- (PASS|FAIL)/ { print "   " $0 }
+       /^--- SKIP/ { print "   " $0 ": " why }' "$log"
   if [ "$rc" -ne 0 ]; then
     failed=1
     echo "   go test exited $rc; the log follows" >&2
