@@ -120,9 +120,10 @@ done)
 tf() { "$TF" -chdir="$work" "$@"; }
 vars=(-var canary_interval=6s -var alarm_poll_interval=1s)
 
-cli=$("$TF" version | head -1)
-bold "$TF init ($cli)"
-tf init -input=false -no-color >"$demo/init.log" 2>&1 || { cat "$demo/init.log"; die "$TF init failed"; }
+cli=$("$TF" version 2>/dev/null | sed -n 1p)
+tfname=$(basename "$TF")
+bold "$tfname init ($cli)"
+tf init -input=false -no-color >"$demo/init.log" 2>&1 || { cat "$demo/init.log"; die "$tfname init failed"; }
 echo "ok (log: $demo/init.log)"
 
 # apply RELEASE: terraform apply, showing the release's own lines.
@@ -159,14 +160,14 @@ if apply v3; then stop_watch; die "release v3 should have been rolled back"; fi
 stop_watch
 grep -q 'canary seen' "$demo/watch.flag" 2>/dev/null || die "the watcher never saw the v3 canary"
 echo
-echo "  $TF's error, as the user sees it:"
+echo "  $tfname's error, as the user sees it:"
 sed -n '/^Error: /,$p' "$demo/apply-v3.log" | sed 's/^/  | /'
 [ "$(routing)" = "100% → version 2" ] || die "after the rollback the alias should serve version 2 alone, serves: $(routing)"
 echo
 echo "  live alias: $(routing)"
 tf plan -input=false -no-color -detailed-exitcode "${vars[@]}" -var release=v3 >"$demo/plan-after.log" 2>&1 && plan_rc=0 || plan_rc=$?
 [ "$plan_rc" = 2 ] || { cat "$demo/plan-after.log"; die "the next plan should show v3 as pending (exit 2), got $plan_rc"; }
-echo "  next $TF plan: v3 still pending ($(grep "^Plan:" "$demo/plan-after.log")), ready to retry once fixed"
+echo "  next $tfname plan: v3 still pending ($(grep "^Plan:" "$demo/plan-after.log")), ready to retry once fixed"
 
 bold "Summary"
 cat <<EOS
