@@ -88,15 +88,8 @@ func validateRelease(r Release, unknown func([]any) bool) []FieldError {
 	}
 
 	if !unknown([]any{"alias"}) {
-		switch {
-		case r.Alias == "":
-			add([]any{"alias"}, "Invalid alias name", "alias must not be empty: write 1 to 128 letters, digits, '-' or '_', such as \"live\"")
-		case !aliasNameRE.MatchString(r.Alias):
-			add([]any{"alias"}, "Invalid alias name",
-				"alias must be 1 to 128 letters, digits, '-' or '_', got %q: write a name such as \"live\"", r.Alias)
-		case allDigitsRE.MatchString(r.Alias):
-			add([]any{"alias"}, "Invalid alias name",
-				"alias must not be all digits, got %q: Lambda reserves numbers for versions; write a name such as \"live\"", r.Alias)
+		if detail := AliasNameProblem(r.Alias); detail != "" {
+			add([]any{"alias"}, "Invalid alias name", "alias %s", detail)
 		}
 	}
 
@@ -392,6 +385,20 @@ type MetricGatesConfig struct {
 	Confidence        *float64
 	MinInvocations    *int64
 	ArrivalDelay      *string
+}
+
+// AliasNameProblem says what is wrong with an alias name ("must be …: write …"), or ""
+// when Lambda accepts it. Every attribute that names an alias is checked with it.
+func AliasNameProblem(name string) string {
+	switch {
+	case name == "":
+		return "must not be empty: write 1 to 128 letters, digits, '-' or '_', such as \"live\""
+	case !aliasNameRE.MatchString(name):
+		return fmt.Sprintf("must be 1 to 128 letters, digits, '-' or '_', got %q: write a name such as \"live\"", name)
+	case allDigitsRE.MatchString(name):
+		return fmt.Sprintf("must not be all digits, got %q: Lambda reserves numbers for versions; write a name such as \"live\"", name)
+	}
+	return ""
 }
 
 // Resolved is a Config turned into a Release, with the operation timeouts.
