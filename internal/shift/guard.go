@@ -234,6 +234,9 @@ func (g *aliasGuard) update(ctx context.Context, rev, version string, weights ma
 		}
 		return d
 	}
+	if errors.Is(err, ErrInvalidParameter) || errors.Is(err, ErrThrottled) {
+		g.pending = nil // refused before it ran: it did not land
+	}
 	if err != nil {
 		return err
 	}

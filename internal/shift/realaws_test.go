@@ -722,3 +722,30 @@ func TestSplitRestoredOntoTheTargetLeavesNoLease(t *testing.T) {
 		t.Errorf("alias %+v", a)
 	}
 }
+
+func TestLambdaRefusesTheWeights(t *testing.T) {
+	h := newHarness(t)
+	h.aws.beforeUpdate = func(n int, u AliasUpdate) error {
+		if len(u.Weights) > 0 {
+			return fmt.Errorf("InvalidParameterValueException: Specified versions must be associated with the same execution role: %w", ErrInvalidParameter)
+		}
+		return nil
+	}
+	res, err := h.run(release())
+	if err == nil || res.Status != StatusFailed {
+		t.Fatalf("status %s err %v", res.Status, err)
+	}
+	for _, want := range []string{
+		"Lambda refused to route traffic between version 3 and version 4 (shift at step 1 of 1 (10% on version 4)): InvalidParameterValueException: Specified versions must be associated with the same execution role",
+		"serves version 3 with no weights (unchanged)",
+		"AllAtOnce",
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%s", want, err)
+		}
+	}
+	// Refused, so it never landed: no rollback write.
+	if h.aws.writes != 0 || h.hasEvent(EventRollback, "rolling back") {
+		t.Errorf("writes %d, timeline %v", h.aws.writes, res.Timeline)
+	}
+}
