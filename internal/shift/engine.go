@@ -509,6 +509,9 @@ func (x *run) readBack() error {
 	ctx, cancel := x.detached(readBackTimeout)
 	defer cancel()
 	a, err := g.read(ctx)
+	if err == nil && settling(a) {
+		a, err = g.settled(ctx, aliasShape{version: a.FunctionVersion}) // Lambda's own weights: report what they clear to
+	}
 	if errors.Is(err, ErrNotFound) {
 		x.res.AliasExists = false
 		x.res.AliasARN, x.res.LiveVersion, x.res.LiveWeights, x.res.LiveCodeSha256 = "", "", nil, ""
