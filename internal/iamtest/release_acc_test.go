@@ -252,9 +252,11 @@ func TestAccIAM_guidePolicyIsEnough(t *testing.T) {
 
 // Enforcement is real, and every action in the policy is needed: the same release as a
 // user whose policy lacks one action fails where that action is first needed and leaves
-// the alias where it was, or (ListAliases, DeleteFunction: keep_versions only warns)
-// succeeds without pruning. Not here: DeleteAlias (destroy needs it; the test above
-// destroys) and GetMetricData (only metric_gates read metrics).
+// the alias where it was, or (ListAliases, ListEventSourceMappings, DeleteFunction:
+// keep_versions only warns) succeeds without pruning. Not here: DeleteAlias (destroy needs
+// it; the test above destroys), GetMetricData (only metric_gates read metrics) and
+// ListProvisionedConcurrencyConfigs (moto has no provisioned concurrency: the acctest
+// proxy answers it, so moto never authorizes it).
 func TestAccIAM_everyActionIsNeeded(t *testing.T) {
 	asAdmin(t)
 	for _, tc := range []struct {
@@ -271,6 +273,7 @@ func TestAccIAM_everyActionIsNeeded(t *testing.T) {
 		{action: "lambda:InvokeFunction", fails: "Invoke"},
 		{action: "cloudwatch:DescribeAlarms", fails: "DescribeAlarms"},
 		{action: "lambda:ListAliases"},
+		{action: "lambda:ListEventSourceMappings"},
 		{action: "lambda:DeleteFunction"},
 	} {
 		t.Run(tc.action, func(t *testing.T) {
