@@ -4,7 +4,9 @@ package awsapi
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,6 +16,7 @@ import (
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
@@ -72,6 +75,70 @@ type Clients struct {
 	// Endpoints actually configured (for error messages); "" means AWS's default.
 	LambdaEndpoint     string
 	CloudWatchEndpoint string
+
+	// forPlan are the same clients with reads bounded for Terraform's plan and refresh.
+	forPlan *Clients
+}
+
+// Bounds on a read made while Terraform plans or refreshes: an endpoint that cannot be
+// reached fails the plan in about half a minute with the message that says so, instead of
+// the minutes a release's patient retries would take. Throttling keeps the full budget.
+const (
+	planConnectAttempts = 3
+	planAttemptTimeout  = 8 * time.Second
+)
+
+// ForPlan returns the clients to read with while Terraform plans or refreshes.
+func (c *Clients) ForPlan() *Clients {
+	if c.forPlan == nil {
+		return c
+	}
+	return c.forPlan
+}
+
+func (c *Clients) withPlanBounds() *Clients {
+	httpClient := awshttp.NewBuildableClient().WithTimeout(planAttemptTimeout)
+	p := *c
+	p.Lambda = lambda.New(c.Lambda.Options(), func(o *lambda.Options) {
+		o.HTTPClient = httpClient
+		o.Retryer = planRetryer{o.Retryer}
+	})
+	p.CloudWatch = cloudwatch.New(c.CloudWatch.Options(), func(o *cloudwatch.Options) {
+		o.HTTPClient = httpClient
+		o.Retryer = planRetryer{o.Retryer}
+	})
+	return &p
+}
+
+// planRetryer gives up on an unreachable endpoint after planConnectAttempts attempts; any
+// other error is retried as the wrapped retryer decides.
+type planRetryer struct{ aws.Retryer }
+
+func (r planRetryer) RetryDelay(attempt int, err error) (time.Duration, error) {
+	var netErr *net.OpError
+	var dnsErr *net.DNSError
+	var timeout interface{ Timeout() bool }
+	unreachable := errors.As(err, &netErr) || errors.As(err, &dnsErr) || (errors.As(err, &timeout) && timeout.Timeout())
+	if unreachable && attempt >= planConnectAttempts {
+		return 0, &retry.MaxAttemptsError{Attempt: attempt, Err: err}
+	}
+	return r.Retryer.RetryDelay(attempt, err)
+}
+
+// explainedCredentials says where credentials are looked for when none can be had: the
+// SDK's own message names only the last place it tried (often the EC2 metadata service).
+type explainedCredentials struct{ aws.CredentialsProvider }
+
+func (e explainedCredentials) Retrieve(ctx context.Context) (aws.Credentials, error) {
+	creds, err := e.CredentialsProvider.Retrieve(ctx)
+	if err != nil {
+		return creds, fmt.Errorf("no usable AWS credentials: %w. Credentials are looked for, in order, in the provider block "+
+			"(access_key and secret_key, or assume_role), the environment (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "+
+			"AWS_PROFILE, AWS_WEB_IDENTITY_TOKEN_FILE), the shared files (shared_credentials_files and shared_config_files, "+
+			"by default ~/.aws/credentials and ~/.aws/config, including SSO profiles) and the EC2 or ECS instance role: "+
+			"set one of them", err)
+	}
+	return creds, nil
 }
 
 // NewClients loads the AWS configuration and builds the clients. It makes no AWS call:
@@ -110,6 +177,9 @@ func NewClients(ctx context.Context, s Settings) (*Clients, error) {
 	if err != nil {
 		return nil, fmt.Errorf("loading the AWS configuration: %w", err)
 	}
+	if cfg.Credentials != nil {
+		cfg.Credentials = aws.NewCredentialsCache(explainedCredentials{cfg.Credentials})
+	}
 	if cfg.Region == "" {
 		return nil, fmt.Errorf("no AWS region is configured: set region in the provider block, or AWS_REGION / AWS_DEFAULT_REGION, or a region in the shared config profile")
 	}
@@ -147,6 +217,7 @@ func NewClients(ctx context.Context, s Settings) (*Clients, error) {
 		}
 	})
 	c.CloudWatch = NewCloudWatch(cfg, s.Endpoints.CloudWatch)
+	c.forPlan = c.withPlanBounds()
 	return c, nil
 }
 

@@ -64,8 +64,8 @@ func (l *Lambda) GetFunction(ctx context.Context, function string) (shift.Functi
 
 func (l *Lambda) GetVersion(ctx context.Context, function, version string) (shift.Version, error) {
 	in := &lambda.GetFunctionConfigurationInput{FunctionName: aws.String(function)}
-	// The unqualified call is $LATEST; sent without the qualifier, no "$" goes into the
-	// query string, which moto's IAM enforcement cannot verify the signature of.
+	// No qualifier means $LATEST; "?Qualifier=$LATEST" fails moto's signature check when
+	// it enforces IAM (403), although AWS accepts both.
 	if version != "$LATEST" {
 		in.Qualifier = aws.String(version)
 	}

@@ -143,8 +143,8 @@ func TestPolicyDeletesVersionsOnly(t *testing.T) {
 }
 
 // Every Lambda statement covers both the function and its versions and aliases
-// (…:function:NAME and …:function:NAME:*), except the versions-only DeleteFunction one
-// and actions IAM cannot scope to a function (Resource "*").
+// (…:function:NAME and …:function:NAME:*), except the versions-only DeleteFunction one and
+// "*" (actions Lambda does not scope to resources, such as ListEventSourceMappings).
 func TestPolicyLambdaResourcesCoverFunctionsAndQualifiers(t *testing.T) {
 	for _, s := range loadPolicy(t).Statement {
 		if !strings.HasPrefix(s.Action[0], "lambda:") || slices.Contains(s.Action, "lambda:DeleteFunction") {

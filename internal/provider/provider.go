@@ -4,13 +4,14 @@ package provider
 
 import (
 	"context"
-	"regexp"
 
 	"github.com/hashicorp/terraform-plugin-framework-timetypes/timetypes"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/action"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/list"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
@@ -32,7 +33,11 @@ type safelambdaProvider struct {
 	version string
 }
 
-var _ provider.Provider = (*safelambdaProvider)(nil)
+var (
+	_ provider.Provider                  = (*safelambdaProvider)(nil)
+	_ provider.ProviderWithListResources = (*safelambdaProvider)(nil)
+	_ provider.ProviderWithActions       = (*safelambdaProvider)(nil)
+)
 
 // providerModel is the provider block.
 type providerModel struct {
@@ -64,13 +69,7 @@ type endpointsModel struct {
 // providerData is what resources receive from Configure.
 type providerData struct {
 	clients *awsapi.Clients
-	version string
 }
-
-var (
-	roleARNPattern     = regexp.MustCompile(`^arn:aws[a-zA-Z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$`)
-	sessionNamePattern = regexp.MustCompile(`^[\w+=,.@-]{2,64}$`)
-)
 
 func (p *safelambdaProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
 	resp.TypeName = "safelambda"
@@ -88,7 +87,7 @@ func (p *safelambdaProvider) Schema(_ context.Context, _ provider.SchemaRequest,
 			"region": schema.StringAttribute{
 				Optional:            true,
 				MarkdownDescription: "AWS region. Defaults to `AWS_REGION`, `AWS_DEFAULT_REGION` or the profile's region.",
-				Validators:          []validator.String{stringvalidator.RegexMatches(regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d+$`), "must be an AWS region name such as eu-central-1")},
+				Validators:          []validator.String{stringvalidator.RegexMatches(regionPattern, "must be an AWS region name such as eu-central-1")},
 			},
 			"profile": schema.StringAttribute{
 				Optional:            true,
@@ -204,9 +203,10 @@ func (p *safelambdaProvider) Configure(ctx context.Context, req provider.Configu
 		resp.Diagnostics.AddError("Cannot configure the safelambda provider", err.Error())
 		return
 	}
-	data := &providerData{clients: clients, version: p.version}
+	data := &providerData{clients: clients}
 	resp.ResourceData = data
-	resp.DataSourceData = data
+	resp.ListResourceData = data
+	resp.ActionData = data
 }
 
 func (p *safelambdaProvider) Resources(context.Context) []func() resource.Resource {
@@ -215,4 +215,14 @@ func (p *safelambdaProvider) Resources(context.Context) []func() resource.Resour
 
 func (p *safelambdaProvider) DataSources(context.Context) []func() datasource.DataSource {
 	return nil
+}
+
+// ListResources serve terraform query (Terraform 1.14+; other CLIs never ask).
+func (p *safelambdaProvider) ListResources(context.Context) []func() list.ListResource {
+	return []func() list.ListResource{NewDeploymentListResource}
+}
+
+// Actions serve terraform apply -invoke (Terraform 1.14+; other CLIs never ask).
+func (p *safelambdaProvider) Actions(context.Context) []func() action.Action {
+	return []func() action.Action{NewRollbackAction}
 }

@@ -22,6 +22,12 @@ type Engine struct {
 	NewID    func() string
 	// Holder names who runs the releases, in the lease other releases see.
 	Holder string
+	// HolderGone tells whether the process named by another release's lease has ended
+	// (nil: only a holder on this host whose process is gone counts as ended).
+	HolderGone func(holder string) bool
+	// LeaseSlack is how long a lease lasts beyond the hold that follows each write; zero
+	// means DefaultLeaseSlack.
+	LeaseSlack time.Duration
 }
 
 // readBackTimeout bounds the reads that fill in Result after a release, which run
@@ -34,7 +40,7 @@ type phase int
 
 const (
 	// phaseChecking: preflight; nothing live changed (a version may have been published).
-	phaseChecking phase = iota
+	phaseChecking phase = iota //nolint:unused // the zero value: every run starts here without naming it
 	// phasePrepared: the release wrote the alias (its lease, or a split left by another
 	// release restored to its primary) but the target has taken no traffic.
 	phasePrepared
@@ -74,14 +80,15 @@ type run struct {
 	interval time.Duration
 	// ignoredReads counts gate reads that failed and were let pass (ignore_poll_alarm_failure),
 	// by what was read ("alarm states", "metrics").
-	ignoredReads map[string]int
-	metricsSeen  string // what the metric gates last saw, for the success message
-	tripRecorded bool   // the timeline already says what stopped the release
-	alarmNote    string // what a restore's alarm check found, for its message
+	ignoredReads  map[string]int
+	metricsSeen   string        // what the metric gates last saw, for the success message
+	tripRecorded  bool          // the timeline already says what stopped the release
+	alarmNote     string        // what a restore's alarm check found, for its message
+	restoreAlarms restoreAlarms // what a restore's alarm check read, for its caller
 }
 
 func (e *Engine) newRun(ctx context.Context, r Release) *run {
-	x := &run{e: e, ctx: ctx, r: r, clock: e.clock(), holder: e.holder()}
+	x := &run{e: e, ctx: ctx, r: r, clock: e.clock(), holder: e.holder(), phase: phaseChecking}
 	x.res = &Result{DeploymentID: e.newID(), StartedAt: x.clock.Now()}
 	x.interval = pollInterval(r)
 	x.guard = newGuard(e.AWS, x.clock, r.Function, r.Alias)
@@ -154,9 +161,14 @@ func (x *run) release() *failure {
 		return nil
 	}
 
-	if x.r.PreTrafficHook != "" && g.exists() && !g.wrote {
-		// The hook may run for minutes: the lease says the alias is taken meanwhile.
-		if f := x.write(g.left.version, g.left.weights, 0, "record the release on alias "+x.r.Alias); f != nil {
+	if g.exists() && !g.wrote && (x.r.PreTrafficHook != "" || x.phase == phaseShifting) {
+		// A hook, or a resumed hold, comes before the first write: the lease says the
+		// alias is taken meanwhile.
+		var next time.Duration
+		if x.phase == phaseShifting {
+			next = x.r.Schedule.MinDuration()
+		}
+		if f := x.write(g.left.version, g.left.weights, next, "record the release on alias "+x.r.Alias); f != nil {
 			return f
 		}
 		x.advance(phasePrepared)
@@ -350,10 +362,10 @@ func (x *run) finish(f *failure) (Result, error) {
 	liveNote := ""
 	if f == nil {
 		x.res.Status = StatusSucceeded
+		x.endLease()
 		if x.phase == phaseUnchanged {
 			x.res.Status = StatusNoChange
 		} else {
-			x.endLease()
 			x.retain()
 		}
 	} else {
@@ -424,7 +436,7 @@ func (x *run) endLease() {
 	ctx, cancel := x.detached(readBackTimeout)
 	defer cancel()
 	if err := x.guard.release(ctx); err != nil {
-		x.record(EventWarning, "could not clear this release's lease from alias %s (%v); it runs out by itself within %s", x.r.Alias, err, leaseSlack)
+		x.record(EventWarning, "could not clear this release's lease from alias %s (%v); it runs out by itself within %s", x.r.Alias, err, x.e.leaseSlack())
 	}
 }
 

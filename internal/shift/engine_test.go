@@ -860,7 +860,7 @@ func TestRunSplitAlias(t *testing.T) {
 	linear, _ := ResolveSchedule(ScheduleSpec{Preset: "Linear10PercentEvery1Minute"})
 	t.Run("resumes when the weighted version is the target", func(t *testing.T) {
 		h := newHarness(t)
-		h.aws.setAlias("live", "3", w("4", 0.2))
+		h.aws.splitByKilledRelease("live", "3", w("4", 0.2))
 		res, err := h.run(release(func(r *Release) { r.Schedule = linear }))
 		if err != nil || res.Status != StatusSucceeded {
 			t.Fatalf("status %s err %v", res.Status, err)
@@ -880,7 +880,7 @@ func TestRunSplitAlias(t *testing.T) {
 	})
 	t.Run("resume at the last step holds it again before promoting", func(t *testing.T) {
 		h := newHarness(t)
-		h.aws.setAlias("live", "3", w("4", 0.1))
+		h.aws.splitByKilledRelease("live", "3", w("4", 0.1))
 		res, err := h.run(release())
 		if err != nil || res.Status != StatusSucceeded {
 			t.Fatalf("status %s err %v", res.Status, err)
@@ -894,7 +894,7 @@ func TestRunSplitAlias(t *testing.T) {
 	})
 	t.Run("resume above the last step of a changed schedule holds before promoting", func(t *testing.T) {
 		h := newHarness(t)
-		h.aws.setAlias("live", "3", w("4", 0.5))
+		h.aws.splitByKilledRelease("live", "3", w("4", 0.5))
 		res, err := h.run(release())
 		if err != nil || res.Status != StatusSucceeded {
 			t.Fatalf("status %s err %v", res.Status, err)
@@ -922,7 +922,7 @@ func TestRunSplitAlias(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t)
-			h.aws.setAlias("live", "3", w("4", 0.2))
+			h.aws.splitByKilledRelease("live", "3", w("4", 0.2))
 			tc.setup(h)
 			res, err := h.run(tc.r)
 			if err == nil || res.Status != StatusRolledBack {
@@ -931,9 +931,27 @@ func TestRunSplitAlias(t *testing.T) {
 			h.wantAlias("3", nil)
 		})
 	}
+	t.Run("weights on what a finished release left are waited out before judging", func(t *testing.T) {
+		h := newHarness(t)
+		h.aws.setAlias("live", "2", nil)
+		h.aws.mu.Lock()
+		h.aws.aliases["live"].Description = Released{Version: "2", ReleaseID: "d-prev", Holder: "ci", At: t0}.String()
+		h.aws.transientFrom, h.aws.transientUntil = "1", t0.Add(30*time.Second)
+		h.aws.mu.Unlock()
+		res, err := h.run(release(func(r *Release) { r.Version, r.Schedule = "3", Schedule{} }))
+		if err != nil || res.Status != StatusSucceeded {
+			t.Fatalf("status %s err %v", res.Status, err)
+		}
+		if got := h.shapes(); !reflect.DeepEqual(got, []string{"3 with no weights"}) || h.clock.elapsed() != 30*time.Second {
+			t.Errorf("updates %q after %s: want no restore, the weights waited out", got, h.clock.elapsed())
+		}
+		if h.hasEvent(EventRollback, "left split") || !h.hasEvent(EventPoll, "Lambda's own weights cleared") {
+			t.Errorf("timeline %v", res.Timeline)
+		}
+	})
 	t.Run("restores the primary when another version is weighted", func(t *testing.T) {
 		h := newHarness(t)
-		h.aws.setAlias("live", "3", w("2", 0.1))
+		h.aws.splitByKilledRelease("live", "3", w("2", 0.1))
 		res, err := h.run(release())
 		if err != nil || res.Status != StatusSucceeded {
 			t.Fatalf("status %s err %v", res.Status, err)

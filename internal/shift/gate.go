@@ -115,7 +115,7 @@ func (g alarmGate) check(ctx context.Context, at checkpoint) (verdict, error) {
 	if firing := g.firing(states); len(firing) > 0 {
 		return verdict{
 			tripped: true,
-			cause:   fmt.Sprintf("%s %s", quoteList("alarm", names(firing), "is in ALARM", "are in ALARM"), at.where),
+			cause:   fmt.Sprintf("%s %s", quoteAlarms(names(firing), "is in ALARM", "are in ALARM"), at.where),
 			reason:  reasons(firing),
 			next:    "Find out why the alarm fired and fix it, then run terraform apply again (ignore_alarms = true ships a hotfix regardless).",
 		}, nil
@@ -125,7 +125,7 @@ func (g alarmGate) check(ctx context.Context, at checkpoint) (verdict, error) {
 	}
 	// An alarm deleted mid-release can no longer protect it: treat it as unreadable.
 	if missing := g.missing(states); len(missing) > 0 {
-		return verdict{}, fmt.Errorf("%s", quoteList("alarm", missing, "no longer exists", "no longer exist"))
+		return verdict{}, fmt.Errorf("%s", quoteAlarms(missing, "no longer exists", "no longer exist"))
 	}
 	counts := map[string]int{}
 	for _, s := range states {

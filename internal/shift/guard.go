@@ -256,10 +256,8 @@ func (g *aliasGuard) create(ctx context.Context, version string, next time.Durat
 			desc = *d
 		}
 	}
-	g.pending = &aliasShape{version: version}
 	a, err := g.aliases.CreateAlias(ctx, g.function, g.alias, version, desc)
 	if errors.Is(err, ErrAlreadyExists) || errors.Is(err, ErrConflict) {
-		g.pending = nil
 		d := &driftError{left: g.left}
 		if now, rerr := g.read(ctx); rerr == nil {
 			d.found = &now

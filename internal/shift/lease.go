@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/user"
 	"regexp"
+	"strconv"
 	"time"
 )
 
@@ -14,15 +15,23 @@ import (
 //
 // The lease lives in the alias's description, which safelambda owns: every write of a
 // release records its id, who runs it and an expiry far enough ahead to cover what comes
-// next (the hold that follows the write, plus leaseSlack); the release's last write
+// next (the hold that follows the write, plus the lease slack); the release's last write
 // clears it. A release that finds a lease of another release that has not run out refuses
 // before changing anything. A lease that has run out was left by a release that was killed:
 // it is taken over, and the split it left is resumed or restored.
 
-// leaseSlack is added to every lease beyond the hold that follows the write: the longest a
-// hook can run (a Lambda invocation lasts at most 15 minutes) covers a hook, a gate check
-// and a rollback.
-const leaseSlack = 15 * time.Minute
+// DefaultLeaseSlack is added to every lease beyond the hold that follows the write, when
+// Engine.LeaseSlack is zero: the longest a hook can run (a Lambda invocation lasts at most
+// 15 minutes) covers a hook, a gate check and a rollback. It is also how long a killed
+// release keeps others off its alias at most, beyond its hold.
+const DefaultLeaseSlack = 15 * time.Minute
+
+func (e *Engine) leaseSlack() time.Duration {
+	if e.LeaseSlack > 0 {
+		return e.LeaseSlack
+	}
+	return DefaultLeaseSlack
+}
 
 // Lease is a release in flight, as recorded on its alias.
 type Lease struct {
@@ -57,17 +66,47 @@ func ParseLease(description string) (Lease, bool) {
 	return Lease{ReleaseID: m[1], Holder: m[2], Until: until}, true
 }
 
-// defaultHolder names who runs a release: user@host.
+// defaultHolder names who runs a release: user@host and the provider's process id, so
+// that a later release on the same host can tell a killed release from a live one.
 func defaultHolder() string {
 	name := "unknown"
 	if u, err := user.Current(); err == nil && u.Username != "" {
 		name = u.Username
 	}
+	return fmt.Sprintf("%s@%s pid %d", name, hostname(), os.Getpid())
+}
+
+func hostname() string {
 	host, err := os.Hostname()
 	if err != nil || host == "" {
-		host = "unknown-host"
+		return "unknown-host"
 	}
-	return name + "@" + host
+	return host
+}
+
+var holderRE = regexp.MustCompile(`^[^@]*@(\S+) pid (\d+)$`)
+
+// holderGone tells whether the process that holds a lease has ended, which can only be
+// known for a holder on this host: a killed apply, or one whose rollback could not reach
+// AWS, leaves a lease that no process will renew or clear. Anything else (another host,
+// a process that still runs, a holder this version did not write) is taken as alive.
+func holderGone(holder string) bool {
+	m := holderRE.FindStringSubmatch(holder)
+	if m == nil || m[1] != hostname() {
+		return false
+	}
+	pid, err := strconv.Atoi(m[2])
+	if err != nil || pid == os.Getpid() {
+		return false
+	}
+	return processGone(pid)
+}
+
+func (e *Engine) holderGone(holder string) bool {
+	if e.HolderGone != nil {
+		return e.HolderGone(holder)
+	}
+	return holderGone(holder)
 }
 
 func (e *Engine) holder() string {
@@ -78,13 +117,13 @@ func (e *Engine) holder() string {
 }
 
 // leaseFor returns the description a write of this release carries: the lease, with an
-// expiry covering next (the hold that follows) and leaseSlack. The write that ends a
+// expiry covering next (the hold that follows) and the slack. The write that ends a
 // release replaces it with a Released mark; a rollback or a restore leaves no description.
 func (x *run) leaseFor(next time.Duration) *string {
 	var s string
 	switch {
 	case !x.ending:
-		s = Lease{ReleaseID: x.res.DeploymentID, Holder: x.holder, Until: x.clock.Now().Add(next + leaseSlack)}.String()
+		s = Lease{ReleaseID: x.res.DeploymentID, Holder: x.holder, Until: x.clock.Now().Add(next + x.e.leaseSlack())}.String()
 	case !x.undoing:
 		s = Released{Version: x.target.Version, ReleaseID: x.res.DeploymentID, Holder: x.holder, At: x.clock.Now()}.String()
 	}
@@ -142,7 +181,9 @@ func (x *run) checkFlipFlop() {
 	x.record(EventWarning, "%s", x.flipFlop)
 }
 
-// otherLease returns the lease of another release on the alias as found, if any.
+// otherLease returns the lease of another release on the alias as found, if any. The
+// lease of this configuration's own last release (one that failed and could not finish
+// its rollback) is not another's: the next apply finishes the job at once.
 func (x *run) otherLease() (Lease, bool) {
 	if x.guard.found == nil {
 		return Lease{}, false
@@ -151,7 +192,38 @@ func (x *run) otherLease() (Lease, bool) {
 	if !ok || l.ReleaseID == x.res.DeploymentID {
 		return Lease{}, false
 	}
+	if l.ReleaseID == x.r.LastDeploymentID {
+		x.record(EventWarning, "alias %s still holds the lease of this configuration's last release %s; taking it over", x.r.Alias, l.ReleaseID)
+		return Lease{}, false
+	}
 	return l, true
+}
+
+// settleFound waits out weights on an alias a finished release left on one version (its
+// Released mark names the primary): they are Lambda's own, shown while provisioned
+// concurrency moves after the version change, until they outlast the bound and are judged
+// as a split like any other. A split left by a release carries its lease instead.
+func (x *run) settleFound() *failure {
+	g := x.guard
+	if g.found == nil || !settling(*g.found) {
+		return nil
+	}
+	a, err := g.settled(x.ctx, aliasShape{version: g.found.FunctionVersion})
+	if err != nil {
+		return x.apiFailure(err, "read alias "+x.r.Alias)
+	}
+	if len(nonZero(a.Weights)) == 0 {
+		x.record(EventPoll, "alias %s showed %s without a release's lease; Lambda's own weights cleared", x.r.Alias, shapeOf(*g.found))
+	}
+	g.found, g.left = &a, shapeOf(a)
+	return nil
+}
+
+// settling says whether the weights on a are likely Lambda's own: a finished release left
+// it on its primary with no weights.
+func settling(a Alias) bool {
+	m, ok := ParseReleased(a.Description)
+	return ok && m.Version == a.FunctionVersion && len(nonZero(a.Weights)) > 0
 }
 
 // checkLease refuses a release while another one holds the alias, and takes over a lease
@@ -162,6 +234,11 @@ func (x *run) checkLease() *failure {
 		return nil
 	}
 	now := x.clock.Now()
+	if now.Before(l.Until) && x.e.holderGone(l.Holder) {
+		x.record(EventWarning, "release %s (run by %s) holds the alias until %s, but its process on this host has ended: taking the alias over",
+			l.ReleaseID, l.Holder, l.Until.UTC().Format(time.RFC3339))
+		return nil
+	}
 	if now.Before(l.Until) {
 		return &failure{
 			cause: fmt.Sprintf("alias %s is being released by %s (run by %s) until %s at the latest; nothing was changed",

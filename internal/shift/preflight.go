@@ -89,6 +89,9 @@ func (x *run) preflight() *failure {
 	if f := x.checkLease(); f != nil {
 		return f
 	}
+	if f := x.settleFound(); f != nil {
+		return f
+	}
 
 	if r.CodeSha256 != "" {
 		if f := x.resolveByHash(); f != nil {
@@ -444,7 +447,7 @@ func (x *run) preflightAlarms() *failure {
 		x.record(EventWarning, "could not read alarm states in preflight (%v); going on (ignore_poll_alarm_failure)", err)
 	} else if missing := g.missing(states); len(missing) > 0 {
 		return &failure{
-			cause: fmt.Sprintf("%s; nothing was changed", quoteList("alarm", missing, "does not exist", "do not exist")),
+			cause: fmt.Sprintf("%s; nothing was changed", quoteAlarms(missing, "does not exist", "do not exist")),
 			next:  "Check the alarm names in alarms (and the provider's region), or remove the ones that are gone.",
 			err:   ErrNotFound,
 		}
@@ -453,12 +456,12 @@ func (x *run) preflightAlarms() *failure {
 	if firing := g.firing(states); len(firing) > 0 {
 		if !r.IgnoreAlarms {
 			return &failure{
-				cause:  fmt.Sprintf("%s before the release started; nothing was changed", quoteList("alarm", names(firing), "is already in ALARM", "are already in ALARM")),
+				cause:  fmt.Sprintf("%s before the release started; nothing was changed", quoteAlarms(names(firing), "is already in ALARM", "are already in ALARM")),
 				reason: reasons(firing),
 				next:   "Wait for the alarms to return to OK, or set ignore_alarms = true to ship a hotfix regardless.",
 			}
 		}
-		x.record(EventWarning, "%s; ignored (ignore_alarms)", quoteList("alarm", names(firing), "is in ALARM", "are in ALARM"))
+		x.record(EventWarning, "%s; ignored (ignore_alarms)", quoteAlarms(names(firing), "is in ALARM", "are in ALARM"))
 	}
 
 	if r.IgnoreAlarms {
@@ -469,14 +472,14 @@ func (x *run) preflightAlarms() *failure {
 	return nil
 }
 
-// quoteList says `alarm "a" does not exist` or `alarms "a", "b" do not exist`.
-func quoteList(noun string, items []string, one, many string) string {
+// quoteAlarms says `alarm "a" does not exist` or `alarms "a", "b" do not exist`.
+func quoteAlarms(items []string, one, many string) string {
 	q := make([]string, len(items))
 	for i, s := range items {
 		q[i] = fmt.Sprintf("%q", s)
 	}
 	if len(items) == 1 {
-		return fmt.Sprintf("%s %s %s", noun, q[0], one)
+		return fmt.Sprintf("alarm %s %s", q[0], one)
 	}
-	return fmt.Sprintf("%ss %s %s", noun, strings.Join(q, ", "), many)
+	return fmt.Sprintf("alarms %s %s", strings.Join(q, ", "), many)
 }

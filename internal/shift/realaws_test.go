@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"os/exec"
 	"reflect"
 	"strings"
 	"testing"
@@ -57,10 +59,10 @@ func TestLeaseIsRenewedAtEveryWriteAndClearedAtTheEnd(t *testing.T) {
 	}
 	first, promote := leaseOf(t, d[0]), leaseOf(t, d[1])
 	// Each write's lease covers the hold after it plus the slack.
-	if first.ReleaseID != "d-test" || first.Holder != "ci@runner" || !first.Until.Equal(t0.Add(2*time.Minute+leaseSlack)) {
+	if first.ReleaseID != "d-test" || first.Holder != "ci@runner" || !first.Until.Equal(t0.Add(2*time.Minute+DefaultLeaseSlack)) {
 		t.Errorf("first lease %+v", first)
 	}
-	if !promote.Until.Equal(t0.Add(2*time.Minute + leaseSlack)) {
+	if !promote.Until.Equal(t0.Add(2*time.Minute + DefaultLeaseSlack)) {
 		t.Errorf("lease at promotion %+v, want renewed at 2m", promote)
 	}
 	if a, _ := h.aws.alias("live"); a.Description != d[2] {
@@ -115,6 +117,28 @@ func TestLeaseOfAnotherRelease(t *testing.T) {
 			!h.hasEvent(EventShift, "resuming") {
 			t.Errorf("timeline %v", res.Timeline)
 		}
+		// The repeated hold comes before any shift: the lease is taken first, covering it.
+		if l := leaseOf(t, h.aws.descriptions[0]); l.ReleaseID != "d-test" || !l.Until.Equal(t0.Add(5*time.Minute+DefaultLeaseSlack)) {
+			t.Errorf("first lease %+v", l)
+		}
+	})
+	t.Run("a live lease whose process on this host has ended is taken over", func(t *testing.T) {
+		h := newHarness(t)
+		h.aws.setAlias("live", "3", w("4", 0.1))
+		h.aws.aliases["live"].Description = Lease{ReleaseID: "d-killed", Holder: "ci@runner pid 4242", Until: t0.Add(10 * time.Minute)}.String()
+		var asked []string
+		h.engine.HolderGone = func(holder string) bool { asked = append(asked, holder); return true }
+		res, err := h.run(release())
+		if err != nil || res.Status != StatusSucceeded {
+			t.Fatalf("status %s err %v", res.Status, err)
+		}
+		h.wantAlias("4", nil)
+		if len(asked) != 1 || asked[0] != "ci@runner pid 4242" {
+			t.Errorf("HolderGone asked about %q", asked)
+		}
+		if !h.hasEvent(EventWarning, "release d-killed (run by ci@runner pid 4242) holds the alias until 2025-06-01T12:10:00Z, but its process on this host has ended") {
+			t.Errorf("timeline %v", res.Timeline)
+		}
 	})
 	t.Run("another release taking the alias mid-release is named", func(t *testing.T) {
 		h := newHarness(t)
@@ -137,6 +161,32 @@ func TestLeaseOfAnotherRelease(t *testing.T) {
 		}
 		h.wantAlias("3", w("5", 0.1))
 	})
+}
+
+func TestHolderGone(t *testing.T) {
+	here := hostname()
+	if holderGone(fmt.Sprintf("me@%s pid %d", here, os.Getpid())) {
+		t.Error("this very process reads as gone")
+	}
+	// A child that has exited and been reaped: its pid names no process.
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	if err := cmd.Run(); err != nil {
+		t.Fatal(err)
+	}
+	dead := cmd.Process.Pid
+	if processGone(dead) && !holderGone(fmt.Sprintf("me@%s pid %d", here, dead)) {
+		t.Errorf("pid %d on this host has ended but reads as alive", dead)
+	}
+	for _, h := range []string{
+		fmt.Sprintf("me@another-host-%s pid %d", here, dead), // another host: cannot know
+		"ci@runner",                // written before pids were recorded
+		fmt.Sprintf("me@%s", here), // no pid
+		fmt.Sprintf("me@%s pid x", here),
+	} {
+		if holderGone(h) {
+			t.Errorf("holderGone(%q) = true, want false", h)
+		}
+	}
 }
 
 func TestLeaseDuringThePreTrafficHook(t *testing.T) {
@@ -233,9 +283,22 @@ func TestTransientWeights(t *testing.T) {
 			t.Errorf("Inspect = %+v %v, want 4 with no weights", live, err)
 		}
 	})
+	t.Run("weights on a finished release's version that outlast the bound are a split", func(t *testing.T) {
+		h := newHarness(t)
+		h.aws.setAlias("live", "3", w("2", 0.1))
+		h.aws.aliases["live"].Description = Released{Version: "3", ReleaseID: "d-prev", Holder: "ci", At: t0}.String()
+		res, err := h.run(release(func(r *Release) { r.Schedule = Schedule{} }))
+		if err != nil || res.Status != StatusSucceeded {
+			t.Fatalf("status %s err %v", res.Status, err)
+		}
+		if got := h.shapes(); !reflect.DeepEqual(got, []string{"3 with no weights", "4 with no weights"}) || h.clock.elapsed() != transientWaitLimit {
+			t.Errorf("updates %q after %s", got, h.clock.elapsed())
+		}
+	})
 	t.Run("weights that do not clear are another writer's", func(t *testing.T) {
 		h := newHarness(t)
 		h.aws.setAlias("live", "4", w("3", 0.3))
+		h.aws.aliases["live"].Description = Released{Version: "4", ReleaseID: "d-prev", Holder: "ci", At: t0}.String()
 		live, err := h.engine.Inspect(context.Background(), fnName, "live", Known{Version: "4", CodeSha256: "h4"})
 		if err != nil || !reflect.DeepEqual(live.Weights, w("3", 0.3)) || h.clock.elapsed() != inspectTransientLimit {
 			t.Errorf("Inspect = %+v %v after %s", live, err, h.clock.elapsed())
@@ -525,7 +588,7 @@ func TestTimelineSaysPublishedOnce(t *testing.T) {
 }
 
 func TestRestore(t *testing.T) {
-	restore := func(h *harness, req RestoreRequest) (Result, error) {
+	restore := func(h *harness, req RestoreRequest) (Restored, error) {
 		h.t.Helper()
 		if req.Function == "" {
 			req.Function, req.Alias = fnName, "live"
@@ -543,6 +606,9 @@ func TestRestore(t *testing.T) {
 		if res.Message != "restored alias live to version 3 with no weights (it served 3 with 20% on 4); no alarm is in ALARM" {
 			t.Errorf("message %q", res.Message)
 		}
+		if res.WasVersion != "3" || !reflect.DeepEqual(res.WasWeights, w("4", 0.2)) || res.AlarmsRead != 1 || len(res.Firing) != 0 || res.AlarmsErr != nil {
+			t.Errorf("was %s %v, alarms read %d firing %v err %v", res.WasVersion, res.WasWeights, res.AlarmsRead, res.Firing, res.AlarmsErr)
+		}
 	})
 	t.Run("an alias on one version goes back to the newest older one", func(t *testing.T) {
 		h := newHarness(t)
@@ -554,6 +620,9 @@ func TestRestore(t *testing.T) {
 		}
 		if !strings.Contains(res.Message, `alarm "orders-errors" is in ALARM`) {
 			t.Errorf("message %q", res.Message)
+		}
+		if res.WasVersion != "4" || len(res.WasWeights) != 0 || len(res.Firing) != 1 || res.Firing[0].Name != "orders-errors" {
+			t.Errorf("was %s %v, firing %v", res.WasVersion, res.WasWeights, res.Firing)
 		}
 	})
 	t.Run("a version asked for, over a release in flight", func(t *testing.T) {
@@ -616,5 +685,46 @@ func TestFlipFlopBetweenTwoConfigurations(t *testing.T) {
 	res, _ = h.run(release(func(r *Release) { r.LastDeploymentID = "d-a" }))
 	if strings.Contains(res.Message, "note:") {
 		t.Errorf("message %q", res.Message)
+	}
+}
+
+func TestOwnLeaseOfTheLastReleaseIsTakenOver(t *testing.T) {
+	h := newHarness(t)
+	// The last release of this configuration failed and could not finish its rollback.
+	h.aws.setAlias("live", "3", w("4", 0.1))
+	h.aws.aliases["live"].Description = Lease{ReleaseID: "d-last", Holder: "ci", Until: t0.Add(time.Hour)}.String()
+	res, err := h.run(release(func(r *Release) { r.LastDeploymentID = "d-last" }))
+	if err != nil || res.Status != StatusSucceeded {
+		t.Fatalf("status %s err %v", res.Status, err)
+	}
+	if !h.hasEvent(EventWarning, "still holds the lease of this configuration's last release d-last; taking it over") {
+		t.Errorf("timeline %v", res.Timeline)
+	}
+}
+
+func TestCreateAliasErrorIsNoRollback(t *testing.T) {
+	h := newHarness(t)
+	delete(h.aws.aliases, "live")
+	h.aws.onCreate = func() error { return errors.New("ServiceException: internal error") }
+	res, err := h.run(release())
+	if err == nil || res.Status != StatusFailed || h.aws.count("DeleteAlias") != 0 {
+		t.Fatalf("status %s, deletes %d, err %v", res.Status, h.aws.count("DeleteAlias"), err)
+	}
+	if !strings.Contains(err.Error(), "could not create alias live on version 4: ServiceException") ||
+		!strings.Contains(err.Error(), "The alias live does not exist (unchanged).") {
+		t.Errorf("error:\n%s", err)
+	}
+}
+
+func TestSplitRestoredOntoTheTargetLeavesNoLease(t *testing.T) {
+	h := newHarness(t)
+	h.aws.splitByKilledRelease("live", "4", w("2", 0.1))
+	res, err := h.run(release())
+	if err != nil || res.Status != StatusNoChange {
+		t.Fatalf("status %s err %v", res.Status, err)
+	}
+	a, _ := h.aws.alias("live")
+	if _, leased := ParseLease(a.Description); leased || len(a.Weights) != 0 {
+		t.Errorf("alias %+v", a)
 	}
 }

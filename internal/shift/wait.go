@@ -35,6 +35,8 @@ func pause(ctx context.Context, clock Clock, d time.Duration) error {
 // waitUntil calls done every interval until it reports true or an error, until deadline
 // (errWaitTimedOut) or until ctx ends. done is first called after one interval: the caller
 // has just looked.
+//
+//nolint:unparam // the transient-weight and Lambda-state intervals are separate settings that are equal today
 func waitUntil(ctx context.Context, clock Clock, deadline time.Time, interval time.Duration, done func() (bool, error)) error {
 	for {
 		left := deadline.Sub(clock.Now())
