@@ -25,7 +25,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go/middleware"
-	"github.com/aws/smithy-go/transport/http/protocol/awsjson"
+	"github.com/aws/smithy-go/transport/http/protocol/awsquery"
 )
 
 // DefaultMaxRetries matches the hashicorp/aws provider's default.
@@ -70,6 +70,8 @@ type Clients struct {
 	Lambda     *lambda.Client
 	CloudWatch *cloudwatch.Client
 	Region     string
+	// InvokeRetryer is the retryer hook invocations use: throttling only.
+	InvokeRetryer aws.Retryer
 	// Endpoints actually configured (for error messages); "" means AWS's default.
 	LambdaEndpoint     string
 	CloudWatchEndpoint string
@@ -205,6 +207,7 @@ func NewClients(ctx context.Context, s Settings) (*Clients, error) {
 
 	c := &Clients{
 		Region:             cfg.Region,
+		InvokeRetryer:      NewInvokeRetryer(maxRetries),
 		LambdaEndpoint:     firstNonEmpty(s.Endpoints.Lambda, serviceEndpointFromEnv("LAMBDA"), derefString(cfg.BaseEndpoint)),
 		CloudWatchEndpoint: firstNonEmpty(s.Endpoints.CloudWatch, serviceEndpointFromEnv("CLOUDWATCH"), derefString(cfg.BaseEndpoint)),
 	}
@@ -218,12 +221,20 @@ func NewClients(ctx context.Context, s Settings) (*Clients, error) {
 	return c, nil
 }
 
-// NewCloudWatch builds a CloudWatch client that speaks JSON 1.0. Recent SDK releases
-// default to the RPCv2 CBOR protocol, which emulators such as moto do not answer; AWS
-// serves both, so JSON works everywhere.
+// NewCloudWatch builds a CloudWatch client that speaks the AWS query protocol.
+//
+// CloudWatch (API version 2010-08-01) has been served over the query protocol since
+// 2010; every endpoint and every emulator answers it (moto does). The SDK defaults to
+// Smithy RPC v2 CBOR since service/cloudwatch v1.53.0, whose CHANGELOG says "This release
+// introduces two additional protocols AWS JSON 1.1 and Smithy RPC v2 CBOR, replacing the
+// currently utilized one, AWSQuery"; the generated service schema
+// (service/cloudwatch/schemas: GraniteServiceVersion20100801) still carries the
+// awsQueryCompatible trait and the query XML namespace. moto does not answer CBOR, and
+// which JSON version an endpoint serves depends on when it was updated, so the one
+// protocol certain everywhere is chosen.
 func NewCloudWatch(cfg aws.Config, endpoint string) *cloudwatch.Client {
 	return cloudwatch.NewFromConfig(cfg, func(o *cloudwatch.Options) {
-		o.Protocol = awsjson.New10(cwschemas.GraniteServiceVersion20100801)
+		o.Protocol = awsquery.New(cwschemas.GraniteServiceVersion20100801)
 		if endpoint != "" {
 			o.BaseEndpoint = aws.String(endpoint)
 		}
@@ -239,6 +250,23 @@ func NewRetryer(maxRetries int) aws.Retryer {
 			so.MaxAttempts = maxRetries + 1
 			so.RateLimiter = ratelimit.None
 			so.MaxBackoff = 10 * time.Second
+		})
+	})
+}
+
+// NewInvokeRetryer is NewRetryer for Invoke, retrying throttling only. A throttled
+// invocation (429 TooManyRequestsException) never ran the function; a timeout, a reset
+// connection or a 5xx may come after the function ran, and a hook must not run twice.
+func NewInvokeRetryer(maxRetries int) aws.Retryer {
+	return retry.NewAdaptiveMode(func(o *retry.AdaptiveModeOptions) {
+		o.StandardOptions = append(o.StandardOptions, func(so *retry.StandardOptions) {
+			so.MaxAttempts = maxRetries + 1
+			so.RateLimiter = ratelimit.None
+			so.MaxBackoff = 10 * time.Second
+			so.Retryables = []retry.IsErrorRetryable{
+				retry.NoRetryCanceledError{},
+				retry.RetryableErrorCode{Codes: retry.DefaultThrottleErrorCodes},
+			}
 		})
 	})
 }

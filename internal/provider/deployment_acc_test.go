@@ -21,7 +21,7 @@ import (
 const res = "safelambda_deployment.test"
 
 // release is one test configuration of the resource.
-type release = acctest.Release
+type release = acctest.DeploymentConfig
 
 var (
 	shaV1 = acctest.HandlerCodeSha256("v1")

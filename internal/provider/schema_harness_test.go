@@ -54,7 +54,10 @@ func objectValue(t *testing.T, typ tftypes.Type, v any) tftypes.Value {
 		}
 		return tftypes.NewValue(tt, elems)
 	case tftypes.Map:
-		m := v.(map[string]any)
+		m, ok := v.(map[string]any)
+		if !ok {
+			t.Fatalf("want map[string]any for map, got %T", v)
+		}
 		elems := map[string]tftypes.Value{}
 		for k, e := range m {
 			elems[k] = objectValue(t, tt.ElementType, e)

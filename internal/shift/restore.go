@@ -1,0 +1,215 @@
+package shift
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+)
+
+// This file owns Restore: putting an alias back on a known-good version outside a release
+// (an incident rollback), through the same guard and rollback loop a release uses.
+
+// RestoreRequest asks Restore to put an alias back on a version.
+type RestoreRequest struct {
+	Function string // name or unqualified ARN
+	Alias    string
+	// Version is the version to put back; "" means the previous one: the primary version
+	// when the alias is split, else the newest published version older than the one it
+	// serves.
+	Version string
+	// Alarms are checked once after the alias is restored, and reported; they change
+	// nothing.
+	Alarms []string
+	// Timeout bounds the restore; zero means DefaultRollbackTimeout.
+	Timeout time.Duration
+}
+
+// Restored is what a Restore did: the Result, and what a caller reporting progress shows.
+type Restored struct {
+	Result
+	// WasVersion and WasWeights are the routing the alias had when the restore found it
+	// (WasVersion is "" when the alias was not found).
+	WasVersion string
+	WasWeights map[string]float64
+	// AlarmsRead is how many alarms were read after the restore (0: none configured, or
+	// the restore failed before); Firing are those in ALARM; AlarmsErr says why they could
+	// not be read.
+	AlarmsRead int
+	Firing     []AlarmState
+	AlarmsErr  error
+}
+
+// Restore puts an alias back on a version with no weights, in guarded writes with the
+// rollback's retries and budget, then checks the alarms once. A release in flight on the
+// alias notices the write and stops without touching the alias again; its lease is
+// cleared. The Result says what is live; Status is RolledBack, NoChange (it served the
+// version already) or Failed, and the error, when not nil, is a *ReleaseError.
+func (e *Engine) Restore(ctx context.Context, req RestoreRequest) (Restored, error) {
+	x := e.newRun(ctx, Release{Function: req.Function, Alias: req.Alias, Alarms: req.Alarms, RollbackTimeout: req.Timeout})
+	x.ending, x.undoing = true, true // a restore leaves no lease
+	f := x.restore(req.Version)
+	res, err := x.finishRestore(f)
+	out := Restored{Result: res, AlarmsRead: x.restoreAlarms.read, Firing: x.restoreAlarms.firing, AlarmsErr: x.restoreAlarms.err}
+	if found := x.guard.found; found != nil {
+		out.WasVersion, out.WasWeights = found.FunctionVersion, nonZero(found.Weights)
+	}
+	return out, err
+}
+
+// restoreAlarms is what checkAlarmsOnce read.
+type restoreAlarms struct {
+	read   int
+	firing []AlarmState
+	err    error
+}
+
+func (x *run) restore(version string) *failure {
+	if x.e.AWS.Aliases == nil || x.e.AWS.Functions == nil {
+		return &failure{cause: "the engine has no Functions or Aliases client"}
+	}
+	exists, err := x.guard.find(x.ctx)
+	if err != nil {
+		return x.apiFailure(err, "read alias "+x.r.Alias)
+	}
+	if !exists {
+		return &failure{
+			cause: fmt.Sprintf("alias %s of function %s does not exist; nothing to restore", x.r.Alias, x.r.Function),
+			next:  "Check the function and alias names, and the provider's region.",
+			err:   ErrNotFound,
+		}
+	}
+	x.res.AliasARN = x.guard.found.ARN
+	home, f := x.restoreTarget(version)
+	if f != nil {
+		return f
+	}
+	v, err := x.e.AWS.Functions.GetVersion(x.ctx, x.r.Function, home)
+	if errors.Is(err, ErrNotFound) {
+		return &failure{
+			cause: fmt.Sprintf("version %s of function %s is not published; nothing was changed", home, x.r.Function),
+			next:  "Name a published version to restore.",
+			err:   err,
+		}
+	}
+	if err != nil {
+		return x.apiFailure(err, "read version "+home)
+	}
+	x.target = v
+	x.res.TargetVersion = home
+	if l, ok := x.otherLease(); ok {
+		x.record(EventWarning, "release %s (run by %s) holds the alias until %s; restoring over it stops that release",
+			l.ReleaseID, l.Holder, l.Until.UTC().Format(time.RFC3339))
+	}
+	if (aliasShape{version: home}).matches(*x.guard.found) {
+		x.phase = phaseUnchanged
+		x.checkAlarmsOnce()
+		return nil
+	}
+	x.record(EventPreflight, "ok: alias %s serves %s; restoring version %s", x.r.Alias, x.guard.left, home)
+	out := x.rollbackTo(home)
+	switch {
+	case out.drift != nil:
+		return &failure{
+			cause: "the restore stopped: " + out.drift.describe(x.r.Alias),
+			next:  "Someone else moved the alias while it was restored; read what it serves (terraform plan) and restore again if needed.",
+			err:   ErrConflict,
+		}
+	case !out.done:
+		return &failure{
+			cause: fmt.Sprintf("could not restore alias %s to version %s: %v", x.r.Alias, home, out.err),
+			next: fmt.Sprintf("Try again, or: aws lambda update-alias --function-name %s --name %s --function-version %s --routing-config '{}'",
+				x.r.Function, x.r.Alias, home),
+			err: out.err,
+		}
+	}
+	x.advance(phasePromoted)
+	x.checkAlarmsOnce()
+	return nil
+}
+
+// restoreTarget is the version to restore: the one asked for, or the previous one.
+func (x *run) restoreTarget(version string) (string, *failure) {
+	if version != "" {
+		return version, nil
+	}
+	found := x.guard.found
+	if len(nonZero(found.Weights)) > 0 {
+		return found.FunctionVersion, nil
+	}
+	live, err := strconv.Atoi(found.FunctionVersion)
+	if err != nil {
+		return "", &failure{
+			cause: fmt.Sprintf("alias %s serves %s, which has no previous version; nothing was changed", x.r.Alias, found.FunctionVersion),
+			next:  "Name the version to restore.",
+		}
+	}
+	versions, err := x.e.AWS.Functions.ListVersions(x.ctx, x.r.Function)
+	if err != nil {
+		return "", x.apiFailure(err, "list the versions of "+x.r.Function)
+	}
+	for _, v := range sortedVersions(versions) {
+		if n, _ := strconv.Atoi(v.Version); n < live {
+			return v.Version, nil
+		}
+	}
+	return "", &failure{
+		cause: fmt.Sprintf("alias %s serves version %s, and no older version is published; nothing was changed", x.r.Alias, found.FunctionVersion),
+		next:  "Name the version to restore.",
+	}
+}
+
+// checkAlarmsOnce reads the alarms after a restore and says which are in ALARM; it
+// changes nothing.
+func (x *run) checkAlarmsOnce() {
+	if len(x.r.Alarms) == 0 || x.e.AWS.Alarms == nil {
+		return
+	}
+	ctx, cancel := x.detached(readBackTimeout)
+	defer cancel()
+	g := alarmGate{alarms: x.e.AWS.Alarms, names: x.r.Alarms}
+	states, err := g.states(ctx)
+	x.restoreAlarms = restoreAlarms{read: len(x.r.Alarms), firing: g.firing(states), err: err}
+	if firing := g.firing(states); len(firing) > 0 {
+		x.record(EventWarning, "%s after the restore: %s", quoteAlarms(names(firing), "is in ALARM", "are in ALARM"), reasons(firing))
+		x.alarmNote = fmt.Sprintf("; %s (they may still be catching up)", quoteAlarms(names(firing), "is in ALARM", "are in ALARM"))
+		return
+	}
+	if err != nil {
+		x.record(EventWarning, "could not read alarm states after the restore: %v", err)
+		x.alarmNote = fmt.Sprintf("; alarm states could not be read (%v)", err)
+		return
+	}
+	x.record(EventPoll, "%s OK or INSUFFICIENT_DATA after the restore", alarmCount(len(x.r.Alarms)))
+	x.alarmNote = "; no alarm is in ALARM"
+}
+
+func (x *run) finishRestore(f *failure) (Result, error) {
+	x.res.PreviousVersion = x.previous()
+	var rerr *ReleaseError
+	switch {
+	case f != nil:
+		x.res.Status = StatusFailed
+		if !x.tripRecorded {
+			x.record(EventTrip, "%s", f.cause)
+		}
+		rerr = &ReleaseError{Cause: f.cause, Reason: f.reason, Next: f.next, Err: f.err, Start: x.res.StartedAt}
+	case x.phase == phaseUnchanged:
+		x.res.Status = StatusNoChange
+	default:
+		x.res.Status = StatusRolledBack
+	}
+	readErr := x.readBack()
+	switch {
+	case rerr != nil:
+		rerr.Live = x.liveText(readErr, "")
+		x.res.Message = rerr.Cause + "\n" + rerr.Live
+	case x.res.Status == StatusNoChange:
+		x.res.Message = fmt.Sprintf("alias %s already serves version %s with no weights%s", x.r.Alias, x.target.Version, x.alarmNote)
+	default:
+		x.res.Message = fmt.Sprintf("restored alias %s to version %s with no weights (it served %s)%s",
+			x.r.Alias, x.target.Version, shapeOf(*x.guard.found), x.alarmNote)
+	}
+	return x.done(rerr)
+}
