@@ -39,7 +39,7 @@ const (
 
 // harness is what Main set up; it is written once before m.Run and only read afterwards.
 var harness struct {
-	endpoint string // moto base URL; "" when no server (unit-only or real AWS)
+	endpoint string // moto's URL behind the harness proxy; "" when no server (unit-only or real AWS)
 	realAWS  bool
 }
 
@@ -91,11 +91,20 @@ func run(m *testing.M) int {
 		srv.PrintLogTail(os.Stderr, 40)
 		return 1
 	}
-	pointEnvAt(endpoint)
-	harness.endpoint = endpoint
+	// Tests talk to moto through a proxy that answers what moto lacks and AWS has
+	// (provisioned-concurrency listings); test proxies chain in front of it.
+	base, err := NewProxy(endpoint)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		srv.Stop()
+		return 1
+	}
+	pointEnvAt(base.URL())
+	harness.endpoint = base.URL()
 
 	code := m.Run()
 	runBinaryCleanups()
+	base.Close()
 	srv.Stop()
 	if code != 0 {
 		srv.PrintLogTail(os.Stderr, 40) // and keep the file: its path is in the output
@@ -141,7 +150,7 @@ func stopOnSignal(srv *motoServer) {
 	}()
 }
 
-// Endpoint is the base URL of the moto server the tests talk to, or "" when there is none
+// Endpoint is the base URL the tests talk to (moto behind the harness proxy), or "" when there is none
 // (unit-only runs and SAFELAMBDA_REAL_AWS=1).
 func Endpoint() string { return harness.endpoint }
 
@@ -195,4 +204,16 @@ func terraformAvailable() error {
 		return errors.New(msgTerraformMiss)
 	}
 	return nil
+}
+
+// StartProxy starts a Proxy in front of the harness's moto and closes it when the test
+// and its subtests are done.
+func StartProxy(t testing.TB) *Proxy {
+	t.Helper()
+	p, err := NewProxy(Endpoint())
+	if err != nil {
+		t.Fatalf("start the AWS proxy: %v", err)
+	}
+	t.Cleanup(p.Close)
+	return p
 }

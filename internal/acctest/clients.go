@@ -14,7 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
-	"github.com/aws/smithy-go/transport/http/protocol/awsjson"
+	"github.com/aws/smithy-go/transport/http/protocol/awsquery"
 )
 
 // Config is the SDK configuration tests use: the default chain, which Main pointed at
@@ -48,16 +48,16 @@ func Lambda(t testing.TB) *lambda.Client {
 	return lambda.NewFromConfig(Config(t))
 }
 
-// CloudWatch is a CloudWatch client for tests, speaking JSON 1.0: recent SDK releases
-// default to CBOR (rpcv2), which moto 5.2.1 does not answer. Real CloudWatch speaks
-// JSON 1.0 too, so tests behave the same on both.
+// CloudWatch is a CloudWatch client for tests, speaking the query protocol as the
+// provider does (see awsapi.NewCloudWatch): recent SDK releases default to CBOR (rpcv2),
+// which moto 5.2.1 does not answer, and real CloudWatch has answered query since 2010.
 func CloudWatch(t testing.TB) *cloudwatch.Client {
 	t.Helper()
-	return cloudwatch.NewFromConfig(Config(t), cloudWatchJSON)
+	return cloudwatch.NewFromConfig(Config(t), cloudWatchQuery)
 }
 
-func cloudWatchJSON(o *cloudwatch.Options) {
-	o.Protocol = awsjson.New10(schemas.GraniteServiceVersion20100801)
+func cloudWatchQuery(o *cloudwatch.Options) {
+	o.Protocol = awsquery.New(schemas.GraniteServiceVersion20100801)
 }
 
 // IAM is an IAM client for tests.

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -160,13 +161,16 @@ func roleNotAssumableYet(err error) bool {
 	return errors.As(err, &ipv) && strings.Contains(ipv.ErrorMessage(), "cannot be assumed")
 }
 
-// unqualified strips a version or alias qualifier from a function ARN.
-func unqualified(arn string) string {
-	// arn:aws:lambda:region:account:function:name[:qualifier]
-	if parts := strings.Split(arn, ":"); len(parts) == 8 {
-		return strings.Join(parts[:7], ":")
+// unqualified strips a version or alias qualifier from a function ARN
+// (arn:aws:lambda:region:account:function:name[:qualifier]).
+func unqualified(s string) string {
+	a, err := arn.Parse(s)
+	if err != nil {
+		return s
 	}
-	return arn
+	parts := strings.SplitN(a.Resource, ":", 3)
+	a.Resource = strings.Join(parts[:min(2, len(parts))], ":")
+	return a.String()
 }
 
 func waitActive(t testing.TB, c *lambda.Client, name, qualifier string) {
@@ -379,5 +383,22 @@ func PutLambdaMetric(t testing.TB, fn, alias, version, metric string, value floa
 	})
 	if err != nil {
 		t.Fatalf("put metric AWS/Lambda %s for %s:%s version %s: %v", metric, fn, alias, version, err)
+	}
+}
+
+// SetRole gives $LATEST another execution role ARN (moto does not check that it exists),
+// so the next published version differs in role from the earlier ones.
+func SetRole(t testing.TB, name, roleARN string) {
+	t.Helper()
+	c := Lambda(t)
+	if _, err := c.UpdateFunctionConfiguration(t.Context(), &lambda.UpdateFunctionConfigurationInput{
+		FunctionName: aws.String(name),
+		Role:         aws.String(roleARN),
+	}); err != nil {
+		t.Fatalf("set the role of Lambda function %s: %v", name, err)
+	}
+	err := lambda.NewFunctionUpdatedV2Waiter(c).Wait(t.Context(), &lambda.GetFunctionInput{FunctionName: aws.String(name)}, waitTimeout)
+	if err != nil {
+		t.Fatalf("wait for the role update of Lambda function %s: %v", name, err)
 	}
 }

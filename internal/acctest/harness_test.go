@@ -14,7 +14,7 @@ import (
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
-	"github.com/aws/smithy-go/transport/http/protocol/awsjson"
+	"github.com/aws/smithy-go/transport/http/protocol/awsquery"
 )
 
 func TestMotoIsUpDockerFreeAndInTheEnvironment(t *testing.T) {
@@ -151,10 +151,10 @@ func alarmState(t *testing.T, name string) cwtypes.MetricAlarm {
 	return out.MetricAlarms[0]
 }
 
-func TestAlarmsAreSetAndReadBackOverJSON10(t *testing.T) {
+func TestAlarmsAreSetAndReadBackOverQuery(t *testing.T) {
 	PreCheck(t)
-	if _, ok := CloudWatch(t).Options().Protocol.(*awsjson.Protocol); !ok {
-		t.Fatalf("CloudWatch client protocol is %T, want JSON 1.0", CloudWatch(t).Options().Protocol)
+	if _, ok := CloudWatch(t).Options().Protocol.(*awsquery.Protocol); !ok {
+		t.Fatalf("CloudWatch client protocol is %T, want the query protocol", CloudWatch(t).Options().Protocol)
 	}
 
 	name := RandName("tf-acc-alarm")
@@ -177,7 +177,7 @@ func TestCloudWatchDefaultCBORIsNotAnsweredByMoto(t *testing.T) {
 	requireMoto(t)
 	_, err := cloudwatch.NewFromConfig(Config(t)).DescribeAlarms(t.Context(), &cloudwatch.DescribeAlarmsInput{})
 	if err == nil {
-		t.Fatal("moto answered the SDK's default CBOR protocol; the JSON 1.0 override in CloudWatch() may no longer be needed")
+		t.Fatal("moto answered the SDK's default CBOR protocol; the query override in CloudWatch() may no longer be needed")
 	}
 	t.Logf("as expected, CBOR against moto fails: %v", err)
 }

@@ -71,6 +71,7 @@ type Proxy struct {
 	limits    map[string]*bucket
 	down      map[string]bool
 	onRequest func(op string)
+	strict    *strictState
 }
 
 // NewProxy starts a proxy on a free 127.0.0.1 port that forwards to upstream, e.g.
@@ -91,6 +92,7 @@ func NewProxy(upstream string) (*Proxy, error) {
 		injected: map[FaultKind]int{},
 		limits:   map[string]*bucket{},
 		down:     map[string]bool{},
+		strict:   newStrictState(),
 		rng:      rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())),
 		tr: &http.Transport{
 			Proxy:               nil,
@@ -231,16 +233,23 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		cb(full)
 	}
 
-	kind, latency := p.decide(service)
+	kind, latency := p.scripted(full), time.Duration(0)
+	if kind == "" {
+		kind, latency = p.decide(service)
+	}
 	switch kind {
+	case LostAnswer:
+		_, _ = p.exchange(r, r.Method, r.URL.EscapedPath(), r.URL.RawQuery, body)
+		resetConn(w)
+		return
 	case Outage, ConnReset:
 		resetConn(w)
 		return
 	case Throttle429, RateLimited:
-		writeThrottle(w, service)
+		writeThrottle(w, r, service)
 		return
 	case Server500:
-		writeServerError(w, service)
+		writeServerError(w, r, service)
 		return
 	case Latency:
 		select {
@@ -248,6 +257,9 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		case <-r.Context().Done():
 			return
 		}
+	}
+	if service == "Lambda" && (op == "ListProvisionedConcurrencyConfigs" || p.strictOn()) && p.serveStrict(w, r, op, body) {
+		return
 	}
 	p.rp.ServeHTTP(w, r)
 }
@@ -310,15 +322,15 @@ func resetConn(w http.ResponseWriter) {
 	conn.Close()
 }
 
-// writeThrottle answers as the service throttles, in its protocol.
-func writeThrottle(w http.ResponseWriter, service string) {
-	switch service {
-	case "Lambda":
+// writeThrottle answers as the service throttles, in the request's protocol.
+func writeThrottle(w http.ResponseWriter, r *http.Request, service string) {
+	switch {
+	case service == "Lambda":
 		w.Header().Set("X-Amzn-Errortype", "TooManyRequestsException")
 		w.Header().Set("Retry-After", "1")
 		writeJSON(w, http.StatusTooManyRequests, "application/json",
 			`{"Type":"User","message":"Rate exceeded","Reason":"CallerRateLimitExceeded"}`)
-	case "CloudWatch":
+	case service == "CloudWatch" && r.Header.Get("X-Amz-Target") != "":
 		w.Header().Set("X-Amzn-Query-Error", "Throttling;Sender")
 		writeJSON(w, http.StatusBadRequest, "application/x-amz-json-1.0",
 			`{"__type":"Throttling","message":"Rate exceeded"}`)
@@ -327,15 +339,17 @@ func writeThrottle(w http.ResponseWriter, service string) {
 	}
 }
 
-func writeServerError(w http.ResponseWriter, service string) {
-	switch service {
-	case "Lambda":
+func writeServerError(w http.ResponseWriter, r *http.Request, service string) {
+	switch {
+	case service == "Lambda":
 		w.Header().Set("X-Amzn-Errortype", "ServiceException")
 		writeJSON(w, http.StatusInternalServerError, "application/json",
 			`{"Type":"Service","message":"An internal error occurred (injected by the acctest proxy)"}`)
-	case "CloudWatch":
+	case service == "CloudWatch" && r.Header.Get("X-Amz-Target") != "":
 		writeJSON(w, http.StatusInternalServerError, "application/x-amz-json-1.0",
 			`{"__type":"InternalServiceFault","message":"An internal error occurred (injected by the acctest proxy)"}`)
+	case service == "CloudWatch":
+		writeQueryError(w, http.StatusInternalServerError, "Receiver", "InternalServiceError", "An internal error occurred (injected by the acctest proxy)")
 	default:
 		writeQueryError(w, http.StatusInternalServerError, "Receiver", "InternalFailure", "An internal error occurred (injected by the acctest proxy)")
 	}
@@ -369,7 +383,11 @@ func identify(r *http.Request, body []byte) (service, op string) {
 		return targetService(m[1], r), m[2]
 	}
 	if lambdaPath.MatchString(r.URL.Path) {
-		return "Lambda", lambdaOp(r.Method, r.URL.Path)
+		op := lambdaOp(r.Method, r.URL.Path)
+		if op == "GetProvisionedConcurrencyConfig" && r.URL.Query().Get("List") == "ALL" {
+			op = "ListProvisionedConcurrencyConfigs"
+		}
+		return "Lambda", op
 	}
 	action := r.URL.Query().Get("Action")
 	if action == "" && strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
@@ -438,6 +456,12 @@ var lambdaRoutes = []struct{ method, path, op string }{
 	{"POST", "tags/*", "TagResource"},
 	{"DELETE", "tags/*", "UntagResource"},
 	{"GET", "account-settings", "GetAccountSettings"},
+	{"GET", "functions/*/provisioned-concurrency", "GetProvisionedConcurrencyConfig"},
+	{"PUT", "functions/*/provisioned-concurrency", "PutProvisionedConcurrencyConfig"},
+	{"DELETE", "functions/*/provisioned-concurrency", "DeleteProvisionedConcurrencyConfig"},
+	{"GET", "event-source-mappings", "ListEventSourceMappings"},
+	{"POST", "event-source-mappings", "CreateEventSourceMapping"},
+	{"GET", "event-source-mappings/*", "GetEventSourceMapping"},
 }
 
 func lambdaOp(method, path string) string {

@@ -3,6 +3,7 @@ package acctest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -31,11 +32,18 @@ func sdkConfig(endpoint string) aws.Config {
 	}
 }
 
-// upstreamOK is a fake AWS that answers 200 {} and counts what reaches it.
+// upstreamOK is a fake AWS that answers every request with an empty success in its
+// protocol (query XML or JSON) and counts what reaches it.
 func upstreamOK(t *testing.T) (*httptest.Server, *atomic.Int64) {
 	var n atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		n.Add(1)
+		if err := r.ParseForm(); err == nil && r.PostForm.Get("Action") != "" {
+			action := r.PostForm.Get("Action")
+			w.Header().Set("Content-Type", "text/xml")
+			fmt.Fprintf(w, "<%sResponse><%sResult></%sResult></%sResponse>", action, action, action, action)
+			return
+		}
 		w.Header().Set("Content-Type", "application/json")
 		io.WriteString(w, "{}")
 	}))
@@ -53,7 +61,7 @@ func newTestProxy(t *testing.T, upstream string) *Proxy {
 	return p
 }
 
-// Operations are named from the wire: Lambda REST routes, CloudWatch JSON 1.0 targets,
+// Operations are named from the wire: Lambda REST routes, CloudWatch query actions,
 // STS query actions; only mutating ones count as writes.
 func TestProxyCountsOperations(t *testing.T) {
 	requireMoto(t)
@@ -80,7 +88,7 @@ func TestProxyCountsOperations(t *testing.T) {
 	if _, err := lc.UpdateAlias(ctx, &lambda.UpdateAliasInput{FunctionName: aws.String(fn.Name), Name: aws.String("live"), FunctionVersion: aws.String("1")}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := cloudwatch.NewFromConfig(cfg, cloudWatchJSON).DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{}); err != nil {
+	if _, err := cloudwatch.NewFromConfig(cfg, cloudWatchQuery).DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}); err != nil {
@@ -163,7 +171,7 @@ func TestProxyFaultKinds(t *testing.T) {
 			before := reached.Load()
 			start := time.Now()
 			_, le := lambda.NewFromConfig(cfg).GetAlias(ctx, &lambda.GetAliasInput{FunctionName: aws.String("f"), Name: aws.String("a")})
-			_, ce := cloudwatch.NewFromConfig(cfg, cloudWatchJSON).DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{})
+			_, ce := cloudwatch.NewFromConfig(cfg, cloudWatchQuery).DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{})
 			tc.check(t, le, ce, time.Since(start))
 			if got := p.InjectedFaults()[tc.kind]; got != 2 {
 				t.Errorf("InjectedFaults()[%s] = %d, want 2", tc.kind, got)
@@ -187,7 +195,7 @@ func TestProxyFaultRateAndServices(t *testing.T) {
 		p := newTestProxy(t, up.URL)
 		p.SetFaults(Faults{Rate: 0.3, Kinds: []FaultKind{Server500}, Services: []string{"Lambda"}, Seed: 42})
 		cfg := sdkConfig(p.URL())
-		lc, cw := lambda.NewFromConfig(cfg), cloudwatch.NewFromConfig(cfg, cloudWatchJSON)
+		lc, cw := lambda.NewFromConfig(cfg), cloudwatch.NewFromConfig(cfg, cloudWatchQuery)
 		lambdaFails, cwFails := 0, 0
 		for range 200 {
 			if _, err := lc.GetAlias(context.Background(), &lambda.GetAliasInput{FunctionName: aws.String("f"), Name: aws.String("a")}); err != nil {
@@ -219,7 +227,7 @@ func TestProxyRateLimit(t *testing.T) {
 	p := newTestProxy(t, up.URL)
 	p.SetRateLimit("Lambda", 15, 5)
 	lc := lambda.NewFromConfig(sdkConfig(p.URL()))
-	cw := cloudwatch.NewFromConfig(sdkConfig(p.URL()), cloudWatchJSON)
+	cw := cloudwatch.NewFromConfig(sdkConfig(p.URL()), cloudWatchQuery)
 	passed, throttled := 0, 0
 	for start := time.Now(); time.Since(start) < time.Second; {
 		_, err := lc.GetAlias(context.Background(), &lambda.GetAliasInput{FunctionName: aws.String("f"), Name: aws.String("a")})
@@ -265,7 +273,7 @@ func TestProxyOutageAndOnRequest(t *testing.T) {
 		}
 	})
 	cfg := sdkConfig(p.URL())
-	lc, cw := lambda.NewFromConfig(cfg), cloudwatch.NewFromConfig(cfg, cloudWatchJSON)
+	lc, cw := lambda.NewFromConfig(cfg), cloudwatch.NewFromConfig(cfg, cloudWatchQuery)
 	ctx := context.Background()
 	get := func() error {
 		_, err := lc.GetAlias(ctx, &lambda.GetAliasInput{FunctionName: aws.String("f"), Name: aws.String("a")})

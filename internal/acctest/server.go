@@ -162,7 +162,11 @@ func freeLoopbackPort() (int, error) {
 		return 0, err
 	}
 	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	addr, ok := l.Addr().(*net.TCPAddr)
+	if !ok {
+		return 0, fmt.Errorf("listener on 127.0.0.1:0 has address %v (%T), not a TCP address", l.Addr(), l.Addr())
+	}
+	return addr.Port, nil
 }
 
 // waitReady polls the moto API until it answers, the process exits (exited closes), or

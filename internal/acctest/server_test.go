@@ -60,7 +60,11 @@ func TestStartTriesAnotherPortWhenTheFirstIsTaken(t *testing.T) {
 	var picks []int
 	srv, err := startMoto(func() (int, error) {
 		if len(picks) == 0 {
-			picks = append(picks, taken.Addr().(*net.TCPAddr).Port)
+			addr, ok := taken.Addr().(*net.TCPAddr)
+			if !ok {
+				return 0, errors.New("the taken listener has no TCP address")
+			}
+			picks = append(picks, addr.Port)
 			return picks[0], nil
 		}
 		p, err := freeLoopbackPort()

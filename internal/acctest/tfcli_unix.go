@@ -5,6 +5,7 @@ package acctest
 import (
 	"os/exec"
 	"syscall"
+	"time"
 )
 
 func newGroupAttr() *syscall.SysProcAttr { return &syscall.SysProcAttr{Setpgid: true} }
@@ -14,4 +15,17 @@ func newGroupAttr() *syscall.SysProcAttr { return &syscall.SysProcAttr{Setpgid: 
 // as a crash (SIGKILL) would end them all.
 func SignalGroup(cmd *exec.Cmd, sig syscall.Signal) error {
 	return syscall.Kill(-cmd.Process.Pid, sig)
+}
+
+// WaitGroupGone waits until no process of cmd's group is left (terraform and its provider
+// plugins), so a test can then read AWS knowing nothing of that run can still write.
+// It reports false if some process outlives within.
+func WaitGroupGone(cmd *exec.Cmd, within time.Duration) bool {
+	for deadline := time.Now().Add(within); groupAlive(cmd.Process.Pid); {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return true
 }

@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 
@@ -136,8 +138,8 @@ func TestAdapters_invokeReturnsQueuedHookResults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.StatusCode != http.StatusOK || !strings.Contains(string(res.Payload), "smoke test failed") {
-		t.Fatalf("Invoke = %d %q", res.StatusCode, res.Payload)
+	if res.FunctionError != "" || !strings.Contains(string(res.Payload), "smoke test failed") {
+		t.Fatalf("Invoke = %q %q", res.FunctionError, res.Payload)
 	}
 }
 
@@ -198,17 +200,35 @@ func TestAdapters_getMetricData(t *testing.T) {
 	}
 }
 
-// The CloudWatch client speaks JSON 1.0, which moto answers; the SDK's default CBOR
-// protocol would not be.
-func TestCloudWatchClientSpeaksJSON10(t *testing.T) {
+// The CloudWatch client speaks the query protocol (form-encoded Action=..., answered in
+// XML), which AWS has served since 2010 and moto answers; the SDK's default CBOR would
+// not be answered by moto.
+func TestCloudWatchClientSpeaksQuery(t *testing.T) {
 	acctest.PreCheck(t)
-	cw := NewCloudWatch(acctest.Config(t), "")
+	cfg := acctest.Config(t)
+	var seen atomic.Value
+	cfg.HTTPClient = awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
+		tr.Proxy = nil
+	})
+	inner := cfg.HTTPClient
+	cfg.HTTPClient = clientFunc(func(r *http.Request) (*http.Response, error) {
+		seen.Store(r.Header.Get("Content-Type") + " " + r.Header.Get("X-Amz-Target"))
+		return inner.Do(r)
+	})
+	cw := NewCloudWatch(cfg, "")
 	name := acctest.RandName("tf-acc-proto")
 	acctest.Alarm(t, name)
 	out, err := cw.DescribeAlarms(context.Background(), &cloudwatch.DescribeAlarmsInput{
 		AlarmNames: []string{name}, AlarmTypes: []cwtypes.AlarmType{cwtypes.AlarmTypeMetricAlarm},
 	})
 	if err != nil || len(out.MetricAlarms) != 1 || aws.ToString(out.MetricAlarms[0].AlarmName) != name {
-		t.Fatalf("DescribeAlarms over JSON 1.0 = %+v, %v", out, err)
+		t.Fatalf("DescribeAlarms over the query protocol = %+v, %v", out, err)
+	}
+	if s, _ := seen.Load().(string); s != "application/x-www-form-urlencoded " {
+		t.Fatalf("request Content-Type and X-Amz-Target %q, want a form-encoded query request with no target", s)
 	}
 }
+
+type clientFunc func(*http.Request) (*http.Response, error)
+
+func (f clientFunc) Do(r *http.Request) (*http.Response, error) { return f(r) }

@@ -39,8 +39,9 @@ func (c *CloudWatch) DescribeAlarms(ctx context.Context, names []string) ([]shif
 		MaxRecords: aws.Int32(shift.MaxAlarmsPerCall),
 	}
 	var states []shift.AlarmState
-	for {
-		out, err := c.API.DescribeAlarms(ctx, in)
+	p := cloudwatch.NewDescribeAlarmsPaginator(c.API, in)
+	for p.HasMorePages() {
+		out, err := p.NextPage(ctx)
 		if err != nil {
 			return nil, wrapErr("CloudWatch", "DescribeAlarms", c.Endpoint, err)
 		}
@@ -50,11 +51,8 @@ func (c *CloudWatch) DescribeAlarms(ctx context.Context, names []string) ([]shif
 		for _, a := range out.CompositeAlarms {
 			states = append(states, shift.AlarmState{Name: aws.ToString(a.AlarmName), State: string(a.StateValue), Reason: aws.ToString(a.StateReason)})
 		}
-		if aws.ToString(out.NextToken) == "" {
-			return states, nil
-		}
-		in.NextToken = out.NextToken
 	}
+	return states, nil
 }
 
 // GetMetricData reads the Invocations and Errors sums (and, when asked, the p99 Duration)
@@ -106,8 +104,9 @@ func (c *CloudWatch) GetMetricData(ctx context.Context, q shift.MetricQuery) (sh
 	for _, v := range q.Versions {
 		data.ByVersion[v] = shift.VersionMetrics{}
 	}
-	for {
-		out, err := c.API.GetMetricData(ctx, in)
+	p := cloudwatch.NewGetMetricDataPaginator(c.API, in)
+	for p.HasMorePages() {
+		out, err := p.NextPage(ctx)
 		if err != nil {
 			return shift.MetricData{}, wrapErr("CloudWatch", "GetMetricData", c.Endpoint, err)
 		}
@@ -133,11 +132,8 @@ func (c *CloudWatch) GetMetricData(ctx context.Context, q shift.MetricQuery) (sh
 			}
 			data.ByVersion[s.version] = vm
 		}
-		if aws.ToString(out.NextToken) == "" {
-			return data, nil
-		}
-		in.NextToken = out.NextToken
 	}
+	return data, nil
 }
 
 // metricWindow widens [start, end) to whole minutes and returns its start and its length

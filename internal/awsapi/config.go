@@ -4,7 +4,9 @@ package awsapi
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,6 +16,7 @@ import (
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
@@ -22,7 +25,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go/middleware"
-	"github.com/aws/smithy-go/transport/http/protocol/awsjson"
+	"github.com/aws/smithy-go/transport/http/protocol/awsquery"
 )
 
 // DefaultMaxRetries matches the hashicorp/aws provider's default.
@@ -67,9 +70,75 @@ type Clients struct {
 	Lambda     *lambda.Client
 	CloudWatch *cloudwatch.Client
 	Region     string
+	// InvokeRetryer is the retryer hook invocations use: throttling only.
+	InvokeRetryer aws.Retryer
 	// Endpoints actually configured (for error messages); "" means AWS's default.
 	LambdaEndpoint     string
 	CloudWatchEndpoint string
+
+	// forPlan are the same clients with reads bounded for Terraform's plan and refresh.
+	forPlan *Clients
+}
+
+// Bounds on a read made while Terraform plans or refreshes: an endpoint that cannot be
+// reached fails the plan in about half a minute with the message that says so, instead of
+// the minutes a release's patient retries would take. Throttling keeps the full budget.
+const (
+	planConnectAttempts = 3
+	planAttemptTimeout  = 8 * time.Second
+)
+
+// ForPlan returns the clients to read with while Terraform plans or refreshes.
+func (c *Clients) ForPlan() *Clients {
+	if c.forPlan == nil {
+		return c
+	}
+	return c.forPlan
+}
+
+func (c *Clients) withPlanBounds() *Clients {
+	httpClient := awshttp.NewBuildableClient().WithTimeout(planAttemptTimeout)
+	p := *c
+	p.Lambda = lambda.New(c.Lambda.Options(), func(o *lambda.Options) {
+		o.HTTPClient = httpClient
+		o.Retryer = planRetryer{o.Retryer}
+	})
+	p.CloudWatch = cloudwatch.New(c.CloudWatch.Options(), func(o *cloudwatch.Options) {
+		o.HTTPClient = httpClient
+		o.Retryer = planRetryer{o.Retryer}
+	})
+	return &p
+}
+
+// planRetryer gives up on an unreachable endpoint after planConnectAttempts attempts; any
+// other error is retried as the wrapped retryer decides.
+type planRetryer struct{ aws.Retryer }
+
+func (r planRetryer) RetryDelay(attempt int, err error) (time.Duration, error) {
+	var netErr *net.OpError
+	var dnsErr *net.DNSError
+	var timeout interface{ Timeout() bool }
+	unreachable := errors.As(err, &netErr) || errors.As(err, &dnsErr) || (errors.As(err, &timeout) && timeout.Timeout())
+	if unreachable && attempt >= planConnectAttempts {
+		return 0, &retry.MaxAttemptsError{Attempt: attempt, Err: err}
+	}
+	return r.Retryer.RetryDelay(attempt, err)
+}
+
+// explainedCredentials says where credentials are looked for when none can be had: the
+// SDK's own message names only the last place it tried (often the EC2 metadata service).
+type explainedCredentials struct{ aws.CredentialsProvider }
+
+func (e explainedCredentials) Retrieve(ctx context.Context) (aws.Credentials, error) {
+	creds, err := e.CredentialsProvider.Retrieve(ctx)
+	if err != nil {
+		return creds, fmt.Errorf("no usable AWS credentials: %w. Credentials are looked for, in order, in the provider block "+
+			"(access_key and secret_key, or assume_role), the environment (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "+
+			"AWS_PROFILE, AWS_WEB_IDENTITY_TOKEN_FILE), the shared files (shared_credentials_files and shared_config_files, "+
+			"by default ~/.aws/credentials and ~/.aws/config, including SSO profiles) and the EC2 or ECS instance role: "+
+			"set one of them", err)
+	}
+	return creds, nil
 }
 
 // NewClients loads the AWS configuration and builds the clients. It makes no AWS call:
@@ -108,6 +177,9 @@ func NewClients(ctx context.Context, s Settings) (*Clients, error) {
 	if err != nil {
 		return nil, fmt.Errorf("loading the AWS configuration: %w", err)
 	}
+	if cfg.Credentials != nil {
+		cfg.Credentials = aws.NewCredentialsCache(explainedCredentials{cfg.Credentials})
+	}
 	if cfg.Region == "" {
 		return nil, fmt.Errorf("no AWS region is configured: set region in the provider block, or AWS_REGION / AWS_DEFAULT_REGION, or a region in the shared config profile")
 	}
@@ -135,6 +207,7 @@ func NewClients(ctx context.Context, s Settings) (*Clients, error) {
 
 	c := &Clients{
 		Region:             cfg.Region,
+		InvokeRetryer:      NewInvokeRetryer(maxRetries),
 		LambdaEndpoint:     firstNonEmpty(s.Endpoints.Lambda, serviceEndpointFromEnv("LAMBDA"), derefString(cfg.BaseEndpoint)),
 		CloudWatchEndpoint: firstNonEmpty(s.Endpoints.CloudWatch, serviceEndpointFromEnv("CLOUDWATCH"), derefString(cfg.BaseEndpoint)),
 	}
@@ -144,15 +217,24 @@ func NewClients(ctx context.Context, s Settings) (*Clients, error) {
 		}
 	})
 	c.CloudWatch = NewCloudWatch(cfg, s.Endpoints.CloudWatch)
+	c.forPlan = c.withPlanBounds()
 	return c, nil
 }
 
-// NewCloudWatch builds a CloudWatch client that speaks JSON 1.0. Recent SDK releases
-// default to the RPCv2 CBOR protocol, which emulators such as moto do not answer; AWS
-// serves both, so JSON works everywhere.
+// NewCloudWatch builds a CloudWatch client that speaks the AWS query protocol.
+//
+// CloudWatch (API version 2010-08-01) has been served over the query protocol since
+// 2010; every endpoint and every emulator answers it (moto does). The SDK defaults to
+// Smithy RPC v2 CBOR since service/cloudwatch v1.53.0, whose CHANGELOG says "This release
+// introduces two additional protocols AWS JSON 1.1 and Smithy RPC v2 CBOR, replacing the
+// currently utilized one, AWSQuery"; the generated service schema
+// (service/cloudwatch/schemas: GraniteServiceVersion20100801) still carries the
+// awsQueryCompatible trait and the query XML namespace. moto does not answer CBOR, and
+// which JSON version an endpoint serves depends on when it was updated, so the one
+// protocol certain everywhere is chosen.
 func NewCloudWatch(cfg aws.Config, endpoint string) *cloudwatch.Client {
 	return cloudwatch.NewFromConfig(cfg, func(o *cloudwatch.Options) {
-		o.Protocol = awsjson.New10(cwschemas.GraniteServiceVersion20100801)
+		o.Protocol = awsquery.New(cwschemas.GraniteServiceVersion20100801)
 		if endpoint != "" {
 			o.BaseEndpoint = aws.String(endpoint)
 		}
@@ -168,6 +250,23 @@ func NewRetryer(maxRetries int) aws.Retryer {
 			so.MaxAttempts = maxRetries + 1
 			so.RateLimiter = ratelimit.None
 			so.MaxBackoff = 10 * time.Second
+		})
+	})
+}
+
+// NewInvokeRetryer is NewRetryer for Invoke, retrying throttling only. A throttled
+// invocation (429 TooManyRequestsException) never ran the function; a timeout, a reset
+// connection or a 5xx may come after the function ran, and a hook must not run twice.
+func NewInvokeRetryer(maxRetries int) aws.Retryer {
+	return retry.NewAdaptiveMode(func(o *retry.AdaptiveModeOptions) {
+		o.StandardOptions = append(o.StandardOptions, func(so *retry.StandardOptions) {
+			so.MaxAttempts = maxRetries + 1
+			so.RateLimiter = ratelimit.None
+			so.MaxBackoff = 10 * time.Second
+			so.Retryables = []retry.IsErrorRetryable{
+				retry.NoRetryCanceledError{},
+				retry.RetryableErrorCode{Codes: retry.DefaultThrottleErrorCodes},
+			}
 		})
 	})
 }

@@ -2,10 +2,12 @@ package awsapi
 
 import (
 	"context"
-	"sort"
-	"strconv"
+	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
@@ -25,18 +27,24 @@ type LambdaAPI interface {
 	UpdateAlias(context.Context, *lambda.UpdateAliasInput, ...func(*lambda.Options)) (*lambda.UpdateAliasOutput, error)
 	DeleteAlias(context.Context, *lambda.DeleteAliasInput, ...func(*lambda.Options)) (*lambda.DeleteAliasOutput, error)
 	Invoke(context.Context, *lambda.InvokeInput, ...func(*lambda.Options)) (*lambda.InvokeOutput, error)
+	ListEventSourceMappings(context.Context, *lambda.ListEventSourceMappingsInput, ...func(*lambda.Options)) (*lambda.ListEventSourceMappingsOutput, error)
+	ListProvisionedConcurrencyConfigs(context.Context, *lambda.ListProvisionedConcurrencyConfigsInput, ...func(*lambda.Options)) (*lambda.ListProvisionedConcurrencyConfigsOutput, error)
 }
 
 // Lambda adapts the Lambda client to shift.Functions, shift.Aliases and shift.Invoker.
 type Lambda struct {
 	API      LambdaAPI
 	Endpoint string // for error messages; "" means AWS's default
+	// InvokeRetryer, when set, replaces the client's retryer for Invoke (see
+	// NewInvokeRetryer): a hook must not run twice because an answer was lost.
+	InvokeRetryer aws.Retryer
 }
 
 var (
 	_ shift.Functions = (*Lambda)(nil)
 	_ shift.Aliases   = (*Lambda)(nil)
 	_ shift.Invoker   = (*Lambda)(nil)
+	_ shift.Consumers = (*Lambda)(nil)
 )
 
 func (l *Lambda) wrap(op string, err error) error { return wrapErr("Lambda", op, l.Endpoint, err) }
@@ -55,14 +63,17 @@ func (l *Lambda) GetFunction(ctx context.Context, function string) (shift.Functi
 }
 
 func (l *Lambda) GetVersion(ctx context.Context, function, version string) (shift.Version, error) {
-	out, err := l.API.GetFunctionConfiguration(ctx, &lambda.GetFunctionConfigurationInput{
-		FunctionName: aws.String(function),
-		Qualifier:    aws.String(version),
-	})
+	in := &lambda.GetFunctionConfigurationInput{FunctionName: aws.String(function)}
+	// No qualifier means $LATEST; "?Qualifier=$LATEST" fails moto's signature check when
+	// it enforces IAM (403), although AWS accepts both.
+	if version != "$LATEST" {
+		in.Qualifier = aws.String(version)
+	}
+	out, err := l.API.GetFunctionConfiguration(ctx, in)
 	if err != nil {
 		return shift.Version{}, l.wrap("GetFunctionConfiguration", err)
 	}
-	return versionFrom(out.Version, out.FunctionArn, out.CodeSha256, out.Description, out.State), nil
+	return versionFrom(versionFields{out.Version, out.FunctionArn, out.CodeSha256, out.Description, out.Role, out.State, out.LastUpdateStatus, out.DeadLetterConfig}), nil
 }
 
 func (l *Lambda) ListVersions(ctx context.Context, function string) ([]shift.Version, error) {
@@ -80,14 +91,10 @@ func (l *Lambda) ListVersions(ctx context.Context, function string) ([]shift.Ver
 			if aws.ToString(c.Version) == "$LATEST" {
 				continue
 			}
-			versions = append(versions, versionFrom(c.Version, c.FunctionArn, c.CodeSha256, c.Description, c.State))
+			versions = append(versions, versionFrom(versionFields{c.Version, c.FunctionArn, c.CodeSha256, c.Description, c.Role, c.State, c.LastUpdateStatus, c.DeadLetterConfig}))
 		}
 	}
-	sort.SliceStable(versions, func(i, j int) bool {
-		a, _ := strconv.Atoi(versions[i].Version)
-		b, _ := strconv.Atoi(versions[j].Version)
-		return a < b
-	})
+	slices.SortStableFunc(versions, func(a, b shift.Version) int { return shift.CompareVersions(a.Version, b.Version) })
 	return versions, nil
 }
 
@@ -103,7 +110,7 @@ func (l *Lambda) PublishVersion(ctx context.Context, function, codeSha256, descr
 	if err != nil {
 		return shift.Version{}, l.wrap("PublishVersion", err)
 	}
-	return versionFrom(out.Version, out.FunctionArn, out.CodeSha256, out.Description, out.State), nil
+	return versionFrom(versionFields{out.Version, out.FunctionArn, out.CodeSha256, out.Description, out.Role, out.State, out.LastUpdateStatus, out.DeadLetterConfig}), nil
 }
 
 func (l *Lambda) DeleteVersion(ctx context.Context, function, version string) error {
@@ -122,7 +129,7 @@ func (l *Lambda) GetAlias(ctx context.Context, function, alias string) (shift.Al
 	if err != nil {
 		return shift.Alias{}, l.wrap("GetAlias", err)
 	}
-	return aliasFrom(out.Name, out.AliasArn, out.FunctionVersion, out.RevisionId, out.RoutingConfig), nil
+	return aliasFrom(out.Name, out.AliasArn, out.FunctionVersion, out.RevisionId, out.Description, out.RoutingConfig), nil
 }
 
 func (l *Lambda) ListAliases(ctx context.Context, function string) ([]shift.Alias, error) {
@@ -134,7 +141,7 @@ func (l *Lambda) ListAliases(ctx context.Context, function string) ([]shift.Alia
 			return nil, l.wrap("ListAliases", err)
 		}
 		for _, a := range page.Aliases {
-			aliases = append(aliases, aliasFrom(a.Name, a.AliasArn, a.FunctionVersion, a.RevisionId, a.RoutingConfig))
+			aliases = append(aliases, aliasFrom(a.Name, a.AliasArn, a.FunctionVersion, a.RevisionId, a.Description, a.RoutingConfig))
 		}
 	}
 	return aliases, nil
@@ -153,7 +160,7 @@ func (l *Lambda) CreateAlias(ctx context.Context, function, alias, version, desc
 	if err != nil {
 		return shift.Alias{}, l.wrap("CreateAlias", err)
 	}
-	return aliasFrom(out.Name, out.AliasArn, out.FunctionVersion, out.RevisionId, out.RoutingConfig), nil
+	return aliasFrom(out.Name, out.AliasArn, out.FunctionVersion, out.RevisionId, out.Description, out.RoutingConfig), nil
 }
 
 func (l *Lambda) UpdateAlias(ctx context.Context, u shift.AliasUpdate) (shift.Alias, error) {
@@ -170,11 +177,14 @@ func (l *Lambda) UpdateAlias(ctx context.Context, u shift.AliasUpdate) (shift.Al
 	if u.RevisionID != "" {
 		in.RevisionId = aws.String(u.RevisionID)
 	}
+	if u.Description != nil {
+		in.Description = aws.String(*u.Description)
+	}
 	out, err := l.API.UpdateAlias(ctx, in)
 	if err != nil {
 		return shift.Alias{}, l.wrap("UpdateAlias", err)
 	}
-	return aliasFrom(out.Name, out.AliasArn, out.FunctionVersion, out.RevisionId, out.RoutingConfig), nil
+	return aliasFrom(out.Name, out.AliasArn, out.FunctionVersion, out.RevisionId, out.Description, out.RoutingConfig), nil
 }
 
 func (l *Lambda) DeleteAlias(ctx context.Context, function, alias string) error {
@@ -186,37 +196,104 @@ func (l *Lambda) DeleteAlias(ctx context.Context, function, alias string) error 
 }
 
 func (l *Lambda) Invoke(ctx context.Context, function string, payload []byte) (shift.InvokeResult, error) {
+	var opts []func(*lambda.Options)
+	if l.InvokeRetryer != nil {
+		opts = append(opts, func(o *lambda.Options) { o.Retryer = l.InvokeRetryer })
+	}
 	out, err := l.API.Invoke(ctx, &lambda.InvokeInput{
 		FunctionName:   aws.String(function),
 		InvocationType: types.InvocationTypeRequestResponse,
 		Payload:        payload,
-	})
+	}, opts...)
 	if err != nil {
 		return shift.InvokeResult{}, l.wrap("Invoke", err)
 	}
 	return shift.InvokeResult{
-		StatusCode:    int(out.StatusCode),
 		FunctionError: aws.ToString(out.FunctionError),
 		Payload:       out.Payload,
 	}, nil
 }
 
-func versionFrom(version, arn, sha, description *string, state types.State) shift.Version {
-	return shift.Version{
-		Version:     aws.ToString(version),
-		ARN:         aws.ToString(arn),
-		CodeSha256:  aws.ToString(sha),
-		Description: aws.ToString(description),
-		State:       string(state),
+// VersionConsumers reads which of versions an event source mapping or a
+// provisioned-concurrency configuration uses: one ListProvisionedConcurrencyConfigs for
+// the function, and one ListEventSourceMappings per version (filtered by its qualified
+// ARN, since a mapping on a version is listed only under that version).
+func (l *Lambda) VersionConsumers(ctx context.Context, function string, versions []string) (map[string][]string, error) {
+	fn, err := l.GetFunction(ctx, function)
+	if err != nil {
+		return nil, err
 	}
+	wanted := map[string]bool{}
+	for _, v := range versions {
+		wanted[v] = true
+	}
+	uses := map[string][]string{}
+	pc := lambda.NewListProvisionedConcurrencyConfigsPaginator(l.API, &lambda.ListProvisionedConcurrencyConfigsInput{FunctionName: aws.String(fn.Name)})
+	for pc.HasMorePages() {
+		page, err := pc.NextPage(ctx)
+		if err != nil {
+			return nil, l.wrap("ListProvisionedConcurrencyConfigs", err)
+		}
+		for _, c := range page.ProvisionedConcurrencyConfigs {
+			if q := qualifier(aws.ToString(c.FunctionArn)); wanted[q] {
+				uses[q] = append(uses[q], fmt.Sprintf("provisioned concurrency (%d requested)", aws.ToInt32(c.RequestedProvisionedConcurrentExecutions)))
+			}
+		}
+	}
+	for _, v := range versions {
+		p := lambda.NewListEventSourceMappingsPaginator(l.API, &lambda.ListEventSourceMappingsInput{FunctionName: aws.String(fn.ARN + ":" + v)})
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				return nil, l.wrap("ListEventSourceMappings", err)
+			}
+			for _, m := range page.EventSourceMappings {
+				if qualifier(aws.ToString(m.FunctionArn)) != v {
+					continue
+				}
+				source := aws.ToString(m.EventSourceArn)
+				if source == "" {
+					source = "a self-managed event source"
+				}
+				uses[v] = append(uses[v], fmt.Sprintf("event source mapping %s from %s", aws.ToString(m.UUID), source))
+			}
+		}
+	}
+	return uses, nil
 }
 
-func aliasFrom(name, arn, version, revision *string, rc *types.AliasRoutingConfiguration) shift.Alias {
+// versionFields are the parts of a function configuration a shift.Version holds; the
+// SDK has three types for them (GetFunctionConfiguration, PublishVersion, list items).
+type versionFields struct {
+	version, arn, sha, description, role *string
+	state                                types.State
+	lastUpdate                           types.LastUpdateStatus
+	dlq                                  *types.DeadLetterConfig
+}
+
+func versionFrom(f versionFields) shift.Version {
+	v := shift.Version{
+		Version:          aws.ToString(f.version),
+		ARN:              aws.ToString(f.arn),
+		CodeSha256:       aws.ToString(f.sha),
+		Description:      aws.ToString(f.description),
+		State:            string(f.state),
+		LastUpdateStatus: string(f.lastUpdate),
+		Role:             aws.ToString(f.role),
+	}
+	if f.dlq != nil {
+		v.DeadLetterTarget = aws.ToString(f.dlq.TargetArn)
+	}
+	return v
+}
+
+func aliasFrom(name, arn, version, revision, description *string, rc *types.AliasRoutingConfiguration) shift.Alias {
 	a := shift.Alias{
 		Name:            aws.ToString(name),
 		ARN:             aws.ToString(arn),
 		FunctionVersion: aws.ToString(version),
 		RevisionID:      aws.ToString(revision),
+		Description:     aws.ToString(description),
 	}
 	if rc != nil && len(rc.AdditionalVersionWeights) > 0 {
 		a.Weights = make(map[string]float64, len(rc.AdditionalVersionWeights))
@@ -228,16 +305,27 @@ func aliasFrom(name, arn, version, revision *string, rc *types.AliasRoutingConfi
 }
 
 // unqualified strips a version or alias qualifier from a function ARN
-// (arn:aws:lambda:region:acct:function:name[:qualifier]).
-func unqualified(arn string) string {
-	n := 0
-	for i := 0; i < len(arn); i++ {
-		if arn[i] == ':' {
-			n++
-			if n == 7 {
-				return arn[:i]
-			}
-		}
+// (arn:aws:lambda:region:acct:function:name[:qualifier]); anything that does not parse
+// as an ARN is returned as it is.
+func unqualified(s string) string {
+	a, err := arn.Parse(s)
+	if err != nil {
+		return s
 	}
-	return arn
+	parts := strings.SplitN(a.Resource, ":", 3) // function:name[:qualifier]
+	a.Resource = strings.Join(parts[:min(2, len(parts))], ":")
+	return a.String()
+}
+
+// qualifier is the version or alias a function ARN names ("" when unqualified).
+func qualifier(s string) string {
+	a, err := arn.Parse(s)
+	if err != nil {
+		return ""
+	}
+	parts := strings.Split(a.Resource, ":") // function:name[:qualifier]
+	if len(parts) == 3 {
+		return parts[2]
+	}
+	return ""
 }

@@ -23,11 +23,7 @@ type engineEnv struct {
 
 func newEngineEnv(t *testing.T) *engineEnv {
 	t.Helper()
-	p, err := acctest.NewProxy(acctest.Endpoint())
-	if err != nil {
-		t.Fatalf("start the counting proxy: %v", err)
-	}
-	t.Cleanup(p.Close)
+	p := acctest.StartProxy(t)
 	clients, err := awsapi.NewClients(t.Context(), awsapi.Settings{
 		Region:    acctest.Region,
 		Endpoints: awsapi.Endpoints{Lambda: p.URL(), CloudWatch: p.URL(), STS: p.URL()},

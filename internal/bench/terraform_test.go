@@ -64,16 +64,6 @@ func hclList(items []string) string {
 	return "[" + strings.Join(q, ", ") + "]"
 }
 
-func newProxy(t *testing.T) *acctest.Proxy {
-	t.Helper()
-	p, err := acctest.NewProxy(acctest.Endpoint())
-	if err != nil {
-		t.Fatalf("start the counting proxy: %v", err)
-	}
-	t.Cleanup(p.Close)
-	return p
-}
-
 func apply(t *testing.T, w *acctest.Workdir, args ...string) *acctest.Output {
 	t.Helper()
 	out, err := w.Run(t.Context(), append([]string{"apply", "-auto-approve", "-input=false"}, args...)...)
@@ -135,7 +125,7 @@ func benchRollback(t *testing.T) {
 	acctest.Publish(t, fn.Name)
 	acctest.CreateAlias(t, fn.Name, "live", "1", nil)
 	alarm := alarms(t, 1)[0]
-	p := newProxy(t)
+	p := acctest.StartProxy(t)
 	w := acctest.NewWorkdir(t, deployments{
 		endpoint: p.URL(), functions: []string{fn.Name}, version: "2",
 		shift: `{ canary = { percentage = 10, interval = "10m" } }`, alarms: []string{alarm},
@@ -219,7 +209,7 @@ const parallelReleases = 50
 // benchParallel: one apply releasing 50 deployments at -parallelism=50 with a 3 s canary,
 // against one apply releasing one.
 func benchParallel(t *testing.T) {
-	p := newProxy(t)
+	p := acctest.StartProxy(t)
 	alarm := alarms(t, 1)
 	canary := `{ canary = { percentage = 10, interval = "3s" } }`
 	callsBeforeLastShift := map[int]int{} // by release count, first repeat
@@ -300,7 +290,7 @@ func benchRefresh(t *testing.T) {
 	if acctest.AWSMirror() == "" {
 		t.Skip("no filesystem mirror with hashicorp/aws (set SAFELAMBDA_TF_MIRROR)")
 	}
-	p := newProxy(t)
+	p := acctest.StartProxy(t)
 	fns := functions(t, refreshResources, false)
 	ours := acctest.NewWorkdir(t, deployments{endpoint: p.URL(), functions: fns, version: "1"}.config())
 	apply(t, ours, "-parallelism=10")

@@ -21,7 +21,7 @@ import (
 const res = "safelambda_deployment.test"
 
 // release is one test configuration of the resource.
-type release = acctest.Release
+type release = acctest.DeploymentConfig
 
 var (
 	shaV1 = acctest.HandlerCodeSha256("v1")
@@ -107,7 +107,7 @@ func TestAccDeployment_canary(t *testing.T) {
 			{
 				Config: r1.HCL(),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectKnownValue(res, tfjsonpath.New("schedule"), knownvalue.StringExact("10% for 2s, 100%; no alarms; at least 2s")),
+					plancheck.ExpectKnownValue(res, tfjsonpath.New("schedule"), knownvalue.StringExact("first release: alias created on the new version directly, no traffic shift (an existing alias is adopted: 10% for 2s, 100%); no alarms")),
 					plancheck.ExpectUnknownValue(res, tfjsonpath.New("version")),
 				}},
 				ConfigStateChecks: []statecheck.StateCheck{
@@ -411,8 +411,10 @@ func TestAccDeployment_driftImportDestroy(t *testing.T) {
 				ImportState:       true,
 				ImportStateId:     fn + ":live",
 				ImportStateVerify: true,
+				// An import records code_sha256 and leaves version to the next refresh, so
+				// that generated configuration sets only one of them.
 				ImportStateVerifyIgnore: []string{
-					"previous_version", "last_deployment", "schedule", "timeouts",
+					"previous_version", "last_deployment", "schedule", "timeouts", "version",
 				},
 			},
 			{
@@ -428,8 +430,10 @@ func TestAccDeployment_driftImportDestroy(t *testing.T) {
 					want := map[string]string{
 						"function_name": "arn:aws:lambda:us-east-1:123456789012:function:" + fn,
 						"alias":         "live",
-						"version":       "2",
 						"code_sha256":   shaV2,
+					}
+					if v, ok := a["version"]; ok && v != "" {
+						return fmt.Errorf("imported version = %q; an import leaves it to the next refresh", v)
 					}
 					for k, v := range want {
 						if a[k] != v {
@@ -465,6 +469,67 @@ func TestAccDeployment_aliasDeletedOutside(t *testing.T) {
 				}},
 				ConfigStateChecks: []statecheck.StateCheck{expectVersion("1"), expectPrevious(""), expectStatus("Succeeded")},
 				Check:             aliasServes(t, fn, "1"),
+			},
+		},
+	})
+}
+
+// Import round-trips. After an import block with the matching configuration the plan is a
+// no-op, by name and by ARN of the same function (which is not a replacement); the
+// configuration that -generate-config-out writes plans the same no-op; and switching
+// function_name between the name and the ARN is an in-place change that moves no traffic.
+func TestAccDeployment_importRoundTrips(t *testing.T) {
+	acctest.PreCheck(t)
+	f := acctest.Function(t, "")
+	fn := f.Name
+	byName := release{Function: fn, Code: shaV1}
+	byARN := release{Function: f.ARN, Code: shaV1}
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6,
+		Steps: []resource.TestStep{
+			{Config: byName.HCL(), ConfigStateChecks: []statecheck.StateCheck{expectVersion("1")}},
+			{
+				Config:          byName.HCL(),
+				ResourceName:    res,
+				ImportState:     true,
+				ImportStateKind: resource.ImportBlockWithID,
+				ImportStateId:   fn + ":live",
+			},
+			{
+				Config:          byARN.HCL(),
+				ResourceName:    res,
+				ImportState:     true,
+				ImportStateKind: resource.ImportBlockWithID,
+				ImportStateId:   f.ARN + ":live",
+			},
+			{
+				ResourceName:    res,
+				ImportState:     true,
+				ImportStateKind: resource.ImportBlockWithID,
+				ImportStateId:   fn + ":live",
+				GenerateConfig:  true,
+			},
+			{
+				Config: byARN.HCL(),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(res, plancheck.ResourceActionUpdate),
+					plancheck.ExpectKnownValue(res, tfjsonpath.New("version"), knownvalue.StringExact("1")),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{expectVersion("1"), expectStatus("Succeeded")},
+				Check:             aliasServes(t, fn, "1"),
+			},
+			{
+				Config: byName.HCL(),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(res, plancheck.ResourceActionUpdate),
+				}},
+				Check: aliasServes(t, fn, "1"),
+			},
+			{
+				Config: byName.HCL(),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectEmptyPlan(),
+				}},
 			},
 		},
 	})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -65,7 +66,7 @@ func (r *deploymentListResource) ListResourceConfigSchema(_ context.Context, _ l
 				MarkdownDescription: "Only aliases with these names (e.g. `[\"live\"]`). Unset lists every alias.",
 				Validators: []validator.List{
 					listvalidator.SizeAtLeast(1),
-					listvalidator.ValueStringsAre(stringvalidator.RegexMatches(aliasNamePattern, "must be 1-128 characters of letters, digits, - and _")),
+					listvalidator.ValueStringsAre(aliasNameValidators()...),
 				},
 			},
 		},
@@ -154,6 +155,15 @@ func (r *deploymentListResource) List(ctx context.Context, req list.ListRequest,
 			d.AddError("Cannot list functions", fmt.Sprintf("Listing the functions of region %s failed: %v", r.data.clients.Region, err))
 			push(list.ListResult{Diagnostics: d})
 		}
+	}
+}
+
+// aliasNameValidators check an alias name given to the list resource or the action the
+// way Lambda does: 1-128 of letters, digits, - and _, not all digits (that names a version).
+func aliasNameValidators() []validator.String {
+	return []validator.String{
+		stringvalidator.RegexMatches(regexp.MustCompile(`^[a-zA-Z0-9_-]{1,128}$`), "must be 1-128 characters of letters, digits, - and _"),
+		stringvalidator.RegexMatches(regexp.MustCompile(`[^0-9]`), "must not be all digits (that would name a version, not an alias)"),
 	}
 }
 

@@ -1,13 +1,12 @@
 package provider
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
-	"github.com/hashicorp/terraform-plugin-framework-timetypes/timetypes"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -16,147 +15,32 @@ import (
 	"github.com/safelambda/terraform-provider-safelambda/internal/shift"
 )
 
-const (
-	minHold              = time.Second
-	defaultApplyTimeout  = 60 * time.Minute
-	defaultDeleteTimeout = 5 * time.Minute
-)
-
-// deploymentModel is safelambda_deployment's state and plan.
+// deploymentModel is safelambda_deployment's state and plan. Nested inputs stay framework
+// objects: any of them may be unknown at plan time, and the engine reads them through
+// releaseConfig.
 type deploymentModel struct {
-	ID                       types.String         `tfsdk:"id"`
-	FunctionName             types.String         `tfsdk:"function_name"`
-	Alias                    types.String         `tfsdk:"alias"`
-	CodeSha256               types.String         `tfsdk:"code_sha256"`
-	Version                  types.String         `tfsdk:"version"`
-	Description              types.String         `tfsdk:"description"`
-	TrafficShift             *trafficShiftModel   `tfsdk:"traffic_shift"`
-	Alarms                   types.List           `tfsdk:"alarms"`
-	AlarmPollInterval        timetypes.GoDuration `tfsdk:"alarm_poll_interval"`
-	IgnoreAlarms             types.Bool           `tfsdk:"ignore_alarms"`
-	IgnorePollAlarmFailure   types.Bool           `tfsdk:"ignore_poll_alarm_failure"`
-	Hooks                    *hooksModel          `tfsdk:"hooks"`
-	MetricGates              *metricGatesModel    `tfsdk:"metric_gates"`
-	KeepVersions             types.Int64          `tfsdk:"keep_versions"`
-	Timeouts                 timeouts.Value       `tfsdk:"timeouts"`
-	PreviousVersion          types.String         `tfsdk:"previous_version"`
-	AliasARN                 types.String         `tfsdk:"alias_arn"`
-	InvokeARN                types.String         `tfsdk:"invoke_arn"`
-	Schedule                 types.String         `tfsdk:"schedule"`
-	AdditionalVersionWeights types.Map            `tfsdk:"additional_version_weights"`
-	LastDeployment           types.Object         `tfsdk:"last_deployment"`
-}
-
-type trafficShiftModel struct {
-	Preset types.String   `tfsdk:"preset"`
-	Canary *intervalModel `tfsdk:"canary"`
-	Linear *intervalModel `tfsdk:"linear"`
-	Steps  []stepModel    `tfsdk:"steps"`
-}
-
-type intervalModel struct {
-	Percentage types.Float64        `tfsdk:"percentage"`
-	Interval   timetypes.GoDuration `tfsdk:"interval"`
-}
-
-type stepModel struct {
-	Percentage types.Float64        `tfsdk:"percentage"`
-	Hold       timetypes.GoDuration `tfsdk:"hold"`
-}
-
-type hooksModel struct {
-	PreTraffic  types.String `tfsdk:"pre_traffic"`
-	PostTraffic types.String `tfsdk:"post_traffic"`
-}
-
-// known reports whether every input the schedule text and the plan checks need is known
-// (not "known after apply"); until then they wait.
-func (m *deploymentModel) known() bool {
-	vals := []interface{ IsUnknown() bool }{m.Alarms, m.AlarmPollInterval, m.IgnoreAlarms}
-	if m.Hooks != nil {
-		vals = append(vals, m.Hooks.PreTraffic, m.Hooks.PostTraffic)
-	}
-	vals = append(vals, m.MetricGates.unknown()...)
-	if ts := m.TrafficShift; ts != nil {
-		vals = append(vals, ts.Preset)
-		for _, iv := range []*intervalModel{ts.Canary, ts.Linear} {
-			if iv != nil {
-				vals = append(vals, iv.Percentage, iv.Interval)
-			}
-		}
-		for _, s := range ts.Steps {
-			vals = append(vals, s.Percentage, s.Hold)
-		}
-	}
-	for _, v := range vals {
-		if v.IsUnknown() {
-			return false
-		}
-	}
-	return true
-}
-
-// scheduleSpec turns traffic_shift into the engine's ScheduleSpec.
-func (m *deploymentModel) scheduleSpec() shift.ScheduleSpec {
-	var spec shift.ScheduleSpec
-	ts := m.TrafficShift
-	if ts == nil {
-		return spec
-	}
-	spec.Preset = ts.Preset.ValueString()
-	interval := func(iv *intervalModel) *shift.Interval {
-		if iv == nil {
-			return nil
-		}
-		d, _ := goDuration(iv.Interval)
-		return &shift.Interval{Percent: iv.Percentage.ValueFloat64(), Every: d}
-	}
-	spec.Canary = interval(ts.Canary)
-	spec.Linear = interval(ts.Linear)
-	for _, s := range ts.Steps {
-		d, _ := goDuration(s.Hold)
-		spec.Steps = append(spec.Steps, shift.Step{Percent: s.Percentage.ValueFloat64(), Hold: d})
-	}
-	return spec
-}
-
-// release builds the engine's Release from a plan (or config). Schedule errors come back
-// as attribute diagnostics.
-func (m *deploymentModel) release(ctx context.Context) (shift.Release, diag.Diagnostics) {
-	var diags diag.Diagnostics
-	sched, errs := shift.ResolveSchedule(m.scheduleSpec())
-	diags.Append(fieldDiagnostics(errs)...)
-	r := shift.Release{
-		Function:               m.FunctionName.ValueString(),
-		Alias:                  m.Alias.ValueString(),
-		Description:            m.Description.ValueString(),
-		Schedule:               sched,
-		AlarmPollInterval:      shift.DefaultAlarmPollInterval,
-		IgnoreAlarms:           m.IgnoreAlarms.ValueBool(),
-		IgnorePollAlarmFailure: m.IgnorePollAlarmFailure.ValueBool(),
-		KeepVersions:           int(m.KeepVersions.ValueInt64()),
-		MetricGates:            m.MetricGates.gates(),
-	}
-	if !m.CodeSha256.IsNull() && !m.CodeSha256.IsUnknown() && m.Version.IsUnknown() {
-		r.CodeSha256 = m.CodeSha256.ValueString()
-	} else {
-		r.Version = m.Version.ValueString()
-	}
-	if d, ok := goDuration(m.AlarmPollInterval); ok {
-		r.AlarmPollInterval = d
-	}
-	if !m.Alarms.IsNull() && !m.Alarms.IsUnknown() {
-		var names []string
-		diags.Append(m.Alarms.ElementsAs(ctx, &names, false)...)
-		for _, n := range names {
-			r.Alarms = append(r.Alarms, shift.AlarmName(n))
-		}
-	}
-	if m.Hooks != nil {
-		r.PreTrafficHook = m.Hooks.PreTraffic.ValueString()
-		r.PostTrafficHook = m.Hooks.PostTraffic.ValueString()
-	}
-	return r, diags
+	ID                       types.String   `tfsdk:"id"`
+	FunctionName             types.String   `tfsdk:"function_name"`
+	Alias                    types.String   `tfsdk:"alias"`
+	CodeSha256               types.String   `tfsdk:"code_sha256"`
+	Version                  types.String   `tfsdk:"version"`
+	Description              types.String   `tfsdk:"description"`
+	TrafficShift             types.Object   `tfsdk:"traffic_shift"`
+	Alarms                   types.List     `tfsdk:"alarms"`
+	AlarmPollInterval        types.String   `tfsdk:"alarm_poll_interval"`
+	IgnoreAlarms             types.Bool     `tfsdk:"ignore_alarms"`
+	IgnorePollAlarmFailure   types.Bool     `tfsdk:"ignore_poll_alarm_failure"`
+	Hooks                    types.Object   `tfsdk:"hooks"`
+	MetricGates              types.Object   `tfsdk:"metric_gates"`
+	KeepVersions             types.Int64    `tfsdk:"keep_versions"`
+	SkipDestroy              types.Bool     `tfsdk:"skip_destroy"`
+	Timeouts                 timeouts.Value `tfsdk:"timeouts"`
+	PreviousVersion          types.String   `tfsdk:"previous_version"`
+	AliasARN                 types.String   `tfsdk:"alias_arn"`
+	InvokeARN                types.String   `tfsdk:"invoke_arn"`
+	Schedule                 types.String   `tfsdk:"schedule"`
+	AdditionalVersionWeights types.Map      `tfsdk:"additional_version_weights"`
+	LastDeployment           types.Object   `tfsdk:"last_deployment"`
 }
 
 // fieldDiagnostics puts the engine's validation errors on their attributes.
@@ -164,8 +48,13 @@ func fieldDiagnostics(errs []shift.FieldError) diag.Diagnostics {
 	var diags diag.Diagnostics
 	for _, e := range errs {
 		p := attrPath(e.Path)
-		// Terraform shows the source line, not the path: name the attribute in words too.
-		diags.AddAttributeError(p, e.Summary, fmt.Sprintf("Attribute %s: %s", p, e.Detail))
+		// Terraform points at the resource, not the attribute, when the path runs into an
+		// object value: name the attribute in the text too.
+		detail := e.Detail
+		if !strings.HasPrefix(detail, p.String()) {
+			detail = p.String() + ": " + detail
+		}
+		diags.AddAttributeError(p, e.Summary, detail)
 	}
 	return diags
 }
@@ -187,21 +76,83 @@ func attrPath(steps []any) path.Path {
 	return p
 }
 
+// releasePending reports whether applying the configured code_sha256 and version over
+// state moves traffic: a new resource, a new hash or version, or an alias left split.
+// ModifyPlan plans with it and Update acts on it, so the two always agree.
+func releasePending(codeSha256, version types.String, state *deploymentModel) bool {
+	if state == nil {
+		return true
+	}
+	if !state.AdditionalVersionWeights.IsNull() && len(state.AdditionalVersionWeights.Elements()) > 0 {
+		return true
+	}
+	if codeSha256.IsUnknown() || version.IsUnknown() {
+		return true
+	}
+	if !codeSha256.IsNull() {
+		return !codeSha256.Equal(state.CodeSha256)
+	}
+	return !version.Equal(state.Version)
+}
+
+// stateAfterRelease is the state to record after a release: what is live, whatever the
+// outcome. planned is the plan the release ran for, priorPrevious the previous_version
+// already in state (kept when nothing moved or the release failed). On failure the
+// release inputs are set to what is live, so the next plan shows the release as pending.
+func stateAfterRelease(planned deploymentModel, rel shift.Release, res shift.Result, failed bool, priorPrevious string) deploymentModel {
+	state := planned
+	state.ID = types.StringValue(rel.Function + ":" + rel.Alias)
+	state.LastDeployment = lastDeploymentValue(res)
+	state.AdditionalVersionWeights = weightsValue(res.LiveWeights)
+	if planned.Schedule.IsUnknown() {
+		state.Schedule = types.StringValue(shift.Describe(rel))
+	}
+	state.AliasARN, state.InvokeARN = types.StringValue(""), types.StringValue("")
+	if res.AliasExists {
+		state.AliasARN = types.StringValue(res.AliasARN)
+		state.InvokeARN = types.StringValue(invokeARN(res.AliasARN))
+	}
+	state.Version = types.StringValue(res.LiveVersion)
+	state.CodeSha256 = types.StringValue(res.LiveCodeSha256)
+	state.PreviousVersion = types.StringValue(priorPrevious)
+	if failed {
+		return state
+	}
+	if !planned.CodeSha256.IsUnknown() && !planned.CodeSha256.IsNull() {
+		// What the configuration says, byte for byte, so the next plan compares equal.
+		state.CodeSha256 = planned.CodeSha256
+	}
+	if res.Status != shift.StatusNoChange {
+		state.PreviousVersion = types.StringValue(res.PreviousVersion)
+	}
+	return state
+}
+
+var lastDeploymentAttrTypes = map[string]attr.Type{
+	"id":               types.StringType,
+	"status":           types.StringType,
+	"target_version":   types.StringType,
+	"started_at":       types.StringType,
+	"finished_at":      types.StringType,
+	"message":          types.StringType,
+	"deleted_versions": types.ListType{ElemType: types.StringType},
+}
+
 // lastDeploymentValue records a release result.
 func lastDeploymentValue(res shift.Result) types.Object {
-	deleted := make([]string, 0, len(res.DeletedVersions))
-	deleted = append(deleted, res.DeletedVersions...)
-	dl, _ := types.ListValueFrom(context.Background(), types.StringType, deleted)
-	obj, _ := types.ObjectValue(lastDeploymentAttrTypes, map[string]attr.Value{
+	deleted := make([]attr.Value, 0, len(res.DeletedVersions))
+	for _, v := range res.DeletedVersions {
+		deleted = append(deleted, types.StringValue(v))
+	}
+	return types.ObjectValueMust(lastDeploymentAttrTypes, map[string]attr.Value{
 		"id":               types.StringValue(res.DeploymentID),
 		"status":           types.StringValue(string(res.Status)),
 		"target_version":   types.StringValue(res.TargetVersion),
 		"started_at":       types.StringValue(formatTime(res.StartedAt)),
 		"finished_at":      types.StringValue(formatTime(res.FinishedAt)),
 		"message":          types.StringValue(res.Message),
-		"deleted_versions": dl,
+		"deleted_versions": types.ListValueMust(types.StringType, deleted),
 	})
-	return obj
 }
 
 func formatTime(t time.Time) string {
@@ -212,19 +163,19 @@ func formatTime(t time.Time) string {
 }
 
 func weightsValue(w map[string]float64) types.Map {
-	if w == nil {
-		w = map[string]float64{}
+	elems := make(map[string]attr.Value, len(w))
+	for k, v := range w {
+		elems[k] = types.Float64Value(v)
 	}
-	m, _ := types.MapValueFrom(context.Background(), types.Float64Type, w)
-	return m
+	return types.MapValueMust(types.Float64Type, elems)
 }
 
 // invokeARN is the API Gateway integration URI of an alias ARN
 // (arn:<partition>:lambda:<region>:<account>:function:<name>:<alias>).
 func invokeARN(aliasARN string) string {
-	parts := strings.SplitN(aliasARN, ":", 5)
-	if len(parts) < 5 {
+	a, err := arn.Parse(aliasARN)
+	if err != nil {
 		return ""
 	}
-	return fmt.Sprintf("arn:%s:apigateway:%s:lambda:path/2015-03-31/functions/%s/invocations", parts[1], parts[3], aliasARN)
+	return fmt.Sprintf("arn:%s:apigateway:%s:lambda:path/2015-03-31/functions/%s/invocations", a.Partition, a.Region, aliasARN)
 }

@@ -4,17 +4,21 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
+	"github.com/safelambda/terraform-provider-safelambda/internal/awsapi"
 	"github.com/safelambda/terraform-provider-safelambda/internal/shift"
 )
+
+// privateImported marks a resource imported and not yet refreshed.
+const privateImported = "imported"
 
 // logSubsystem carries the engine's progress in Terraform's logs (TF_LOG_PROVIDER_SHIFT).
 const logSubsystem = "shift"
@@ -52,11 +56,21 @@ func (r *deploymentResource) Configure(_ context.Context, req resource.Configure
 
 // engine returns the release engine wired to AWS and to Terraform's log.
 func (r *deploymentResource) engine(ctx context.Context, function, alias string) *shift.Engine {
+	return r.engineWith(ctx, r.data.clients, function, alias)
+}
+
+// planEngine is engine for reads while Terraform plans or refreshes: an unreachable
+// endpoint fails them in about half a minute rather than after a release's retries.
+func (r *deploymentResource) planEngine(ctx context.Context, function, alias string) *shift.Engine {
+	return r.engineWith(ctx, r.data.clients.ForPlan(), function, alias)
+}
+
+func (r *deploymentResource) engineWith(ctx context.Context, clients *awsapi.Clients, function, alias string) *shift.Engine {
 	logCtx := tflog.NewSubsystem(ctx, logSubsystem)
 	logCtx = tflog.SubsystemSetField(logCtx, logSubsystem, "function", function)
 	logCtx = tflog.SubsystemSetField(logCtx, logSubsystem, "alias", alias)
 	return &shift.Engine{
-		AWS:   r.data.clients.Engine(),
+		AWS:   clients.Engine(),
 		Clock: shift.RealClock{},
 		Observer: func(e shift.Event) {
 			fields := map[string]any{"event": string(e.Kind), "percent": e.Percent, "target_version": e.Target}
@@ -73,90 +87,16 @@ func (r *deploymentResource) engine(ctx context.Context, function, alias string)
 }
 
 func (r *deploymentResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
-	var m deploymentModel
-	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	// Terraform drops unknown keys inside an object value, so a misspelled key
-	// (traffic_shift = { presett = … }) arrives as an empty object: refuse it rather than
-	// release all at once, or with no hook or gate, without a word.
-	const typo = " A misspelled key is dropped by Terraform and lands here."
-	if ts := m.TrafficShift; ts != nil && ts.Preset.IsNull() && ts.Canary == nil && ts.Linear == nil && ts.Steps == nil {
-		resp.Diagnostics.AddAttributeError(path.Root("traffic_shift"), "Empty traffic_shift",
-			"traffic_shift needs exactly one of preset, canary, linear or steps. Omit traffic_shift for AllAtOnce."+typo)
-	}
-	if h := m.Hooks; h != nil && h.PreTraffic.IsNull() && h.PostTraffic.IsNull() {
-		resp.Diagnostics.AddAttributeError(path.Root("hooks"), "Empty hooks",
-			"hooks needs pre_traffic, post_traffic or both. Omit hooks for none."+typo)
-	}
-	if g := m.MetricGates; g != nil && g.MaxErrorRate.IsNull() && g.MaxP99Duration.IsNull() && g.CompareToBaseline.IsNull() && g.MinInvocations.IsNull() {
-		resp.Diagnostics.AddAttributeError(path.Root("metric_gates"), "Empty metric_gates",
-			"metric_gates needs at least one of max_error_rate, max_p99_duration, compare_to_baseline or min_invocations. Omit metric_gates for none."+typo)
-	}
-	if !m.known() {
-		return
-	}
-	rel, diags := m.release(ctx)
-	for _, d := range diags {
-		// Durations and the one-kind rule are checked by attribute validators, which name
-		// the exact attribute; do not say it twice.
-		if p, ok := d.(interface{ Path() path.Path }); ok {
-			at := p.Path().String()
-			if strings.HasSuffix(at, ".interval") || strings.HasSuffix(at, ".hold") || at == "traffic_shift" {
-				continue
-			}
-		}
-		resp.Diagnostics.Append(d)
-	}
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	r.checkAlarmNames(ctx, m, resp)
-	r.checkFitsTimeouts(ctx, m, rel, resp)
+	_, errs := releaseConfig(req.Config.Raw, "").Resolve()
+	resp.Diagnostics.Append(fieldDiagnostics(errs)...)
 }
 
-// checkAlarmNames refuses the same alarm given twice, by name and by ARN.
-func (r *deploymentResource) checkAlarmNames(ctx context.Context, m deploymentModel, resp *resource.ValidateConfigResponse) {
-	if m.Alarms.IsNull() || m.Alarms.IsUnknown() {
-		return
+// region is where the provider works, "" before it is configured.
+func (r *deploymentResource) region() string {
+	if r.data == nil || r.data.clients == nil {
+		return ""
 	}
-	var names []string
-	resp.Diagnostics.Append(m.Alarms.ElementsAs(ctx, &names, false)...)
-	seen := map[string]int{}
-	for i, n := range names {
-		name := shift.AlarmName(n)
-		if j, dup := seen[name]; dup && names[j] != n {
-			resp.Diagnostics.AddAttributeError(path.Root("alarms").AtListIndex(i), "Duplicated alarm",
-				fmt.Sprintf("alarms[%d] (%q) names the same alarm as alarms[%d] (%q). List each alarm once.", i, n, j, names[j]))
-		}
-		seen[name] = i
-	}
-}
-
-// checkFitsTimeouts refuses a schedule whose holds alone outlast the create or update
-// timeout: such a release could only ever time out and roll back.
-func (r *deploymentResource) checkFitsTimeouts(ctx context.Context, m deploymentModel, rel shift.Release, resp *resource.ValidateConfigResponse) {
-	if m.Timeouts.IsUnknown() {
-		return
-	}
-	need := rel.Schedule.MinDuration()
-	create, d1 := m.Timeouts.Create(ctx, defaultApplyTimeout)
-	update, d2 := m.Timeouts.Update(ctx, defaultApplyTimeout)
-	if d1.HasError() || d2.HasError() {
-		return // the timeouts attribute reports its own errors
-	}
-	for _, t := range []struct {
-		name  string
-		limit time.Duration
-	}{{"create", create}, {"update", update}} {
-		if need >= t.limit {
-			resp.Diagnostics.AddAttributeError(path.Root("traffic_shift"), "Schedule longer than its timeout",
-				fmt.Sprintf("The traffic shift holds for at least %s, but timeouts.%s is %s, so the release could only time out and roll back. "+
-					"Shorten the schedule or raise timeouts.%s (for example to %s).", need, t.name, t.limit, t.name, (need+need/2+time.Minute).Round(time.Minute)))
-			return
-		}
-	}
+	return r.data.clients.Region
 }
 
 func (r *deploymentResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
@@ -178,15 +118,32 @@ func (r *deploymentResource) ModifyPlan(ctx context.Context, req resource.Modify
 		}
 	}
 
+	// The checks that need the provider's region run here, now that it is configured.
+	resolved, errs := releaseConfig(req.Config.Raw, r.region()).Resolve()
+	resp.Diagnostics.Append(fieldDiagnostics(errs)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+
+	pending := releasePending(config.CodeSha256, config.Version, state)
+	if state != nil && r.data != nil && !config.CodeSha256.IsNull() && !config.CodeSha256.IsUnknown() && !config.FunctionName.IsUnknown() {
+		r.warnLatest(ctx, config, *state, pending, &resp.Diagnostics)
+	}
 	plan.Schedule = types.StringUnknown()
-	if plan.known() {
-		if rel, diags := plan.release(ctx); !diags.HasError() {
-			plan.Schedule = types.StringValue(shift.Describe(rel))
-		}
+	switch {
+	case !resolved.Complete:
+	case state == nil:
+		plan.Schedule = types.StringValue(shift.DescribeFirstRelease(resolved.Release))
+	case !pending && sameScheduleInputs(plan, *state):
+		// Nothing moves and the schedule's inputs did not change: keep the words already
+		// recorded (a first release's, or none after an import) rather than show a diff.
+		plan.Schedule = state.Schedule
+	default:
+		plan.Schedule = types.StringValue(shift.Describe(resolved.Release))
 	}
 	plan.AdditionalVersionWeights = weightsValue(nil)
 
-	if needsRelease(config, state) {
+	if pending {
 		if config.CodeSha256.IsNull() {
 			plan.CodeSha256 = types.StringUnknown()
 		} else {
@@ -194,31 +151,60 @@ func (r *deploymentResource) ModifyPlan(ctx context.Context, req resource.Modify
 		}
 		plan.PreviousVersion = types.StringUnknown()
 		plan.LastDeployment = types.ObjectUnknown(lastDeploymentAttrTypes)
+		if state == nil {
+			plan.AliasARN, plan.InvokeARN = types.StringUnknown(), types.StringUnknown()
+		}
 	} else if state != nil {
 		plan.Version = state.Version
 		plan.CodeSha256 = state.CodeSha256
+		if !config.CodeSha256.IsNull() {
+			plan.CodeSha256 = config.CodeSha256
+		}
+		if !config.Version.IsNull() {
+			plan.Version = config.Version
+		}
 		plan.PreviousVersion = state.PreviousVersion
 		plan.LastDeployment = state.LastDeployment
+		plan.AdditionalVersionWeights = state.AdditionalVersionWeights
 	}
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 }
 
-// needsRelease reports whether applying config over state moves traffic: a new resource,
-// a new hash or version, or an alias left split.
-func needsRelease(config deploymentModel, state *deploymentModel) bool {
-	if state == nil {
-		return true
+// latestWiringHint is the line to write so that a code change is released in the apply
+// that uploads it.
+const latestWiringHint = "Wire code_sha256 to a value that changes at plan time: " +
+	"code_sha256 = aws_lambda_function.NAME.source_code_hash, with source_code_hash = filebase64sha256(\"lambda.zip\") on the function " +
+	"(or code_sha256 = filebase64sha256(\"lambda.zip\") itself). hashicorp/aws changes aws_lambda_function.NAME.code_sha256 only " +
+	"after the apply that uploads the code, so a release keyed on it runs one apply late."
+
+// warnLatest compares the configured code_sha256 with the code of the function's $LATEST
+// (one read) and warns when they tell of a release that comes late or not at all.
+func (r *deploymentResource) warnLatest(ctx context.Context, config, state deploymentModel, pending bool, diags *diag.Diagnostics) {
+	fn, want := config.FunctionName.ValueString(), config.CodeSha256.ValueString()
+	readCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	latest, err := r.planEngine(ctx, fn, config.Alias.ValueString()).AWS.Functions.GetVersion(readCtx, fn, "$LATEST")
+	if err != nil || latest.CodeSha256 == "" {
+		tflog.Debug(ctx, "cannot read $LATEST's code hash; no wiring hint", map[string]any{"function": fn, "error": fmt.Sprint(err)})
+		return
 	}
-	if !state.AdditionalVersionWeights.IsNull() && len(state.AdditionalVersionWeights.Elements()) > 0 {
-		return true
+	switch {
+	case !pending && latest.CodeSha256 != want:
+		diags.AddAttributeWarning(path.Root("code_sha256"), "$LATEST holds code that code_sha256 does not name",
+			fmt.Sprintf("Function %s's $LATEST has code %s, but code_sha256 is %s, which alias %s already serves: no release is planned for the new code. %s",
+				fn, latest.CodeSha256, want, config.Alias.ValueString(), latestWiringHint))
+	case pending && latest.CodeSha256 == want && !state.CodeSha256.Equal(config.CodeSha256):
+		diags.AddAttributeWarning(path.Root("code_sha256"), "Releasing code uploaded before this plan",
+			fmt.Sprintf("Function %s's $LATEST already had code %s before this plan: it was uploaded by an earlier apply or outside Terraform, "+
+				"and is released only now. If code_sha256 = aws_lambda_function.NAME.code_sha256, that is why. %s", fn, want, latestWiringHint))
 	}
-	if config.CodeSha256.IsUnknown() || config.Version.IsUnknown() {
-		return true
-	}
-	if !config.CodeSha256.IsNull() {
-		return !config.CodeSha256.Equal(state.CodeSha256)
-	}
-	return !config.Version.Equal(state.Version)
+}
+
+// sameScheduleInputs reports whether the inputs of the schedule text are unchanged.
+func sameScheduleInputs(plan, state deploymentModel) bool {
+	return plan.TrafficShift.Equal(state.TrafficShift) && plan.Alarms.Equal(state.Alarms) &&
+		plan.AlarmPollInterval.Equal(state.AlarmPollInterval) && plan.IgnoreAlarms.Equal(state.IgnoreAlarms) &&
+		plan.Hooks.Equal(state.Hooks) && plan.MetricGates.Equal(state.MetricGates)
 }
 
 func (r *deploymentResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
@@ -227,12 +213,11 @@ func (r *deploymentResource) Create(ctx context.Context, req resource.CreateRequ
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	timeout, diags := plan.Timeouts.Create(ctx, defaultApplyTimeout)
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
+	resolved, ok := r.resolve(req.Config.Raw, &resp.Diagnostics)
+	if !ok {
 		return
 	}
-	state, ok := r.release(ctx, plan, "", timeout, &resp.Diagnostics)
+	state, ok := r.release(ctx, plan, resolved.Release, "", resolved.CreateTimeout, &resp.Diagnostics)
 	if !ok {
 		// Nothing is recorded for a resource whose first release failed: the alias is back
 		// as it was (or gone), and the next apply creates it again. A tainted resource
@@ -244,73 +229,50 @@ func (r *deploymentResource) Create(ctx context.Context, req resource.CreateRequ
 }
 
 func (r *deploymentResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	var plan, prior deploymentModel
+	var plan, config, prior deploymentModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
 	resp.Diagnostics.Append(req.State.Get(ctx, &prior)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	if !plan.Version.IsUnknown() && !plan.CodeSha256.IsUnknown() {
-		// Settings only (alarms, hooks, timeouts …): they take effect at the next release.
+	if !releasePending(config.CodeSha256, config.Version, &prior) {
+		// Settings only (alarms, hooks, timeouts, another form of the function's name …):
+		// they take effect at the next release.
 		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 		setIdentity(ctx, resp.Identity, plan, &resp.Diagnostics)
 		return
 	}
-	timeout, diags := plan.Timeouts.Update(ctx, defaultApplyTimeout)
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
+	resolved, ok := r.resolve(req.Config.Raw, &resp.Diagnostics)
+	if !ok {
 		return
 	}
-	state, _ := r.release(ctx, plan, prior.PreviousVersion.ValueString(), timeout, &resp.Diagnostics)
+	state, _ := r.release(ctx, plan, resolved.Release, prior.PreviousVersion.ValueString(), resolved.UpdateTimeout, &resp.Diagnostics)
 	// Written on failure too: it records what is live, so the release shows as pending.
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 	setIdentity(ctx, resp.Identity, state, &resp.Diagnostics)
 }
 
+// resolve turns the configuration into the Release to run; at apply every value is known.
+func (r *deploymentResource) resolve(config tftypes.Value, diags *diag.Diagnostics) (shift.Resolved, bool) {
+	resolved, errs := releaseConfig(config, r.region()).Resolve()
+	diags.Append(fieldDiagnostics(errs)...)
+	return resolved, !diags.HasError()
+}
+
 // release runs one release and returns the state to record. ok is false when the
 // release failed (the error is already in diags).
-func (r *deploymentResource) release(ctx context.Context, plan deploymentModel, priorPrevious string, timeout time.Duration, diags *diag.Diagnostics) (deploymentModel, bool) {
-	rel, d := plan.release(ctx)
-	diags.Append(d...)
-	if diags.HasError() {
-		return plan, false
-	}
+func (r *deploymentResource) release(ctx context.Context, plan deploymentModel, rel shift.Release, priorPrevious string, timeout time.Duration, diags *diag.Diagnostics) (deploymentModel, bool) {
 	rel.RollbackTimeout = rollbackTimeout(timeout)
 	runCtx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
 	res, err := r.engine(ctx, rel.Function, rel.Alias).Run(runCtx, rel)
-
-	state := plan
-	state.Schedule = types.StringValue(shift.Describe(rel))
-	state.ID = types.StringValue(rel.Function + ":" + rel.Alias)
-	state.LastDeployment = lastDeploymentValue(res)
-	state.AdditionalVersionWeights = weightsValue(res.LiveWeights)
-	if res.AliasExists {
-		state.AliasARN = types.StringValue(res.AliasARN)
-		state.InvokeARN = types.StringValue(invokeARN(res.AliasARN))
-	}
+	state := stateAfterRelease(plan, rel, res, err != nil, priorPrevious)
 	if err != nil {
-		// Keep the inputs at what is live so the next plan shows the release as pending.
-		state.Version = types.StringValue(res.LiveVersion)
-		state.CodeSha256 = types.StringValue(res.LiveCodeSha256)
-		state.PreviousVersion = types.StringValue(priorPrevious)
-		if !res.AliasExists {
-			state.AliasARN, state.InvokeARN = types.StringValue(""), types.StringValue("")
-		}
 		addReleaseError(diags, rel, res, err)
 		return state, false
 	}
-	state.Version = types.StringValue(res.LiveVersion)
-	state.CodeSha256 = types.StringValue(res.LiveCodeSha256)
-	if !plan.CodeSha256.IsUnknown() {
-		state.CodeSha256 = plan.CodeSha256
-	}
-	previous := res.PreviousVersion
-	if res.Status == shift.StatusNoChange {
-		previous = priorPrevious
-	}
-	state.PreviousVersion = types.StringValue(previous)
 	return state, true
 }
 
@@ -331,7 +293,7 @@ func (r *deploymentResource) Read(ctx context.Context, req resource.ReadRequest,
 	}
 	fn, alias := state.FunctionName.ValueString(), state.Alias.ValueString()
 	known := shift.Known{Version: state.Version.ValueString(), CodeSha256: state.CodeSha256.ValueString()}
-	live, err := r.engine(ctx, fn, alias).Inspect(ctx, fn, alias, known)
+	live, err := r.planEngine(ctx, fn, alias).Inspect(ctx, fn, alias, known)
 	if errors.Is(err, shift.ErrNotFound) {
 		tflog.Warn(ctx, "alias or function is gone; removing it from state", map[string]any{"function": fn, "alias": alias})
 		resp.State.RemoveResource(ctx)
@@ -344,16 +306,17 @@ func (r *deploymentResource) Read(ctx context.Context, req resource.ReadRequest,
 	state.ID = types.StringValue(fn + ":" + alias)
 	state.Version = types.StringValue(live.Version)
 	state.CodeSha256 = types.StringValue(live.CodeSha256)
+	if imported, _ := req.Private.GetKey(ctx, privateImported); imported != nil {
+		// Right after an import only code_sha256 is recorded: a configuration that
+		// `terraform plan -generate-config-out` writes from this state must set one of
+		// code_sha256 and version, and code_sha256 mode is the one that reads back equal.
+		// version is filled in by the next refresh.
+		state.Version = types.StringNull()
+		resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateImported, nil)...)
+	}
 	state.AliasARN = types.StringValue(live.AliasARN)
 	state.InvokeARN = types.StringValue(invokeARN(live.AliasARN))
 	state.AdditionalVersionWeights = weightsValue(live.Weights)
-	if state.Schedule.IsNull() {
-		// Just imported: say what the imported settings would do, as a plan of the same
-		// settings does, so that configuration generated from them plans empty.
-		if rel, d := state.release(ctx); !d.HasError() {
-			state.Schedule = types.StringValue(shift.Describe(rel))
-		}
-	}
 	checkImportedAccount(ctx, req.Identity, live.AliasARN, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
@@ -372,14 +335,20 @@ func (r *deploymentResource) Delete(ctx context.Context, req resource.DeleteRequ
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	timeout, diags := state.Timeouts.Delete(ctx, defaultDeleteTimeout)
+	fn, alias := state.FunctionName.ValueString(), state.Alias.ValueString()
+	if state.SkipDestroy.ValueBool() {
+		resp.Diagnostics.AddWarning("Alias kept",
+			fmt.Sprintf("skip_destroy is true: alias %q of function %q was removed from the Terraform state only and keeps serving version %s. "+
+				"Delete it with the AWS CLI (aws lambda delete-alias) if it is no longer wanted.", alias, fn, state.Version.ValueString()))
+		return
+	}
+	timeout, diags := state.Timeouts.Delete(ctx, shift.DefaultDeleteTimeout)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	fn, alias := state.FunctionName.ValueString(), state.Alias.ValueString()
 	if err := r.engine(ctx, fn, alias).Remove(ctx, fn, alias); err != nil {
 		resp.Diagnostics.AddError("Cannot delete the alias",
 			fmt.Sprintf("Deleting alias %q of function %q failed: %v\nPublished versions are kept. Run terraform destroy again once the cause is fixed.", alias, fn, err))
@@ -399,5 +368,7 @@ func (r *deploymentResource) ImportState(ctx context.Context, req resource.Impor
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("alarm_poll_interval"), shift.DefaultAlarmPollInterval.String())...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("ignore_alarms"), false)...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("ignore_poll_alarm_failure"), false)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("skip_destroy"), false)...)
+	resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateImported, []byte("true"))...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("previous_version"), "")...)
 }

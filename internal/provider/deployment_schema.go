@@ -2,40 +2,23 @@ package provider
 
 import (
 	"context"
-	"regexp"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
-	"github.com/hashicorp/terraform-plugin-framework-timetypes/timetypes"
-	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
-	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
-	"github.com/hashicorp/terraform-plugin-framework-validators/objectvalidator"
-	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
-	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/safelambda/terraform-provider-safelambda/internal/shift"
 )
 
-var (
-	aliasNamePattern        = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,128}$`)
-	lastDeploymentAttrTypes = map[string]attr.Type{
-		"id":               types.StringType,
-		"status":           types.StringType,
-		"target_version":   types.StringType,
-		"started_at":       types.StringType,
-		"finished_at":      types.StringType,
-		"message":          types.StringType,
-		"deleted_versions": types.ListType{ElemType: types.StringType},
-	}
-)
+// The schema holds structure only (types, required, defaults). What a valid release is
+// (names, hashes, durations, percentages, conflicts, timeouts) is decided in one place,
+// the engine's Config.Resolve, which sees unknown values for what they are.
 
 func (r *deploymentResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	percentage := func(what string) schema.Float64Attribute {
@@ -46,17 +29,9 @@ func (r *deploymentResource) Schema(ctx context.Context, _ resource.SchemaReques
 	}
 	interval := func(what string) schema.StringAttribute {
 		return schema.StringAttribute{
-			CustomType:          timetypes.GoDurationType{},
 			Required:            true,
-			MarkdownDescription: what + " A Go duration (`90s`, `5m`), at least `1s`.",
-			Validators:          []validator.String{durationBetween(minHold, 0)},
+			MarkdownDescription: what + " A Go duration (`90s`, `5m`, `1h30m`), at least `1s`.",
 		}
-	}
-	kinds := []path.Expression{
-		path.MatchRelative().AtParent().AtName("preset"),
-		path.MatchRelative().AtParent().AtName("canary"),
-		path.MatchRelative().AtParent().AtName("linear"),
-		path.MatchRelative().AtParent().AtName("steps"),
 	}
 
 	resp.Schema = schema.Schema{
@@ -74,32 +49,28 @@ func (r *deploymentResource) Schema(ctx context.Context, _ resource.SchemaReques
 				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
 			},
 			"function_name": schema.StringAttribute{
-				Required:            true,
-				MarkdownDescription: "Name or unqualified ARN of the Lambda function. Changing it replaces the resource.",
-				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
-				Validators:          []validator.String{stringvalidator.LengthBetween(1, 170)},
+				Required: true,
+				MarkdownDescription: "Name, full ARN or partial ARN (`123456789012:function:NAME`) of the Lambda function, " +
+					"unqualified: the alias goes in `alias`. Switching between the forms of one function changes nothing; " +
+					"naming another function replaces the resource.",
+				PlanModifiers: []planmodifier.String{sameFunctionOrReplace()},
 			},
 			"alias": schema.StringAttribute{
 				Required: true,
 				MarkdownDescription: "Alias that serves the release (created on the first release if missing). " +
 					"1–128 of `[a-zA-Z0-9-_]`, not all digits. Changing it replaces the resource.",
 				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
-				Validators: []validator.String{
-					stringvalidator.RegexMatches(aliasNamePattern, "must be 1-128 characters of letters, digits, - and _"),
-					stringvalidator.RegexMatches(regexp.MustCompile(`[^0-9]`), "must not be all digits (that would name a version, not an alias)"),
-				},
 			},
 			"code_sha256": schema.StringAttribute{
 				Optional: true,
 				Computed: true,
-				MarkdownDescription: "Release the function's code with this SHA-256 (base64, as `aws_lambda_function.code_sha256`). " +
+				MarkdownDescription: "Release the function's code with this base64 SHA-256. Wire it to a value that changes " +
+					"at plan time when the package changes: `aws_lambda_function.x.source_code_hash` set from " +
+					"`filebase64sha256(\"lambda.zip\")`, or that expression itself (not `aws_lambda_function.x.code_sha256`, " +
+					"which hashicorp/aws only updates after the apply, so the release would run one apply late). " +
 					"The newest published version with this hash is reused; otherwise `$LATEST` is published with the hash " +
 					"as a precondition. Exactly one of `code_sha256` and `version`. Refresh reports the hash of the version " +
 					"the alias serves, so a release that did not finish shows as pending.",
-				Validators: []validator.String{
-					stringvalidator.ExactlyOneOf(path.MatchRoot("code_sha256"), path.MatchRoot("version")),
-					stringvalidator.LengthAtLeast(1),
-				},
 			},
 			"version": schema.StringAttribute{
 				Optional: true,
@@ -107,14 +78,10 @@ func (r *deploymentResource) Schema(ctx context.Context, _ resource.SchemaReques
 				MarkdownDescription: "The version the alias serves. As an input: release this already published version " +
 					"(use with `publish = true` on the function to release every change). Computed in `code_sha256` mode. " +
 					"Never `$LATEST`.",
-				Validators: []validator.String{
-					stringvalidator.RegexMatches(regexp.MustCompile(`^[0-9]+$`), "must be a published version number such as \"4\" ($LATEST cannot be released)"),
-				},
 			},
 			"description": schema.StringAttribute{
 				Optional:            true,
-				MarkdownDescription: "Description for the version the release publishes (`code_sha256` mode).",
-				Validators:          []validator.String{stringvalidator.LengthAtMost(256)},
+				MarkdownDescription: "Description for the version the release publishes (`code_sha256` mode only; refused with `version`), at most 256 characters.",
 			},
 			"traffic_shift": schema.SingleNestedAttribute{
 				Optional: true,
@@ -125,15 +92,10 @@ func (r *deploymentResource) Schema(ctx context.Context, _ resource.SchemaReques
 						Optional: true,
 						MarkdownDescription: "A SAM deployment preference type (`Canary10Percent5Minutes`, `Linear10PercentEvery1Minute`, " +
 							"`AllAtOnce`, …) or its CodeDeploy spelling (`CodeDeployDefault.LambdaCanary10Percent5Minutes`, …).",
-						Validators: []validator.String{
-							stringvalidator.OneOf(shift.PresetNames()...),
-							stringvalidator.ConflictsWith(kinds[1:]...),
-						},
 					},
 					"canary": schema.SingleNestedAttribute{
 						Optional:            true,
 						MarkdownDescription: "`percentage` at once, held for `interval`, then 100%.",
-						Validators:          []validator.Object{objectvalidator.ConflictsWith(kinds[2:]...)},
 						Attributes: map[string]schema.Attribute{
 							"percentage": percentage("Share of traffic on the new version during the canary."),
 							"interval":   interval("How long the canary is held."),
@@ -142,7 +104,6 @@ func (r *deploymentResource) Schema(ctx context.Context, _ resource.SchemaReques
 					"linear": schema.SingleNestedAttribute{
 						Optional:            true,
 						MarkdownDescription: "`percentage`, then `percentage` more after every `interval`, then 100% (30 → 30, 60, 90, 100).",
-						Validators:          []validator.Object{objectvalidator.ConflictsWith(kinds[3:]...)},
 						Attributes: map[string]schema.Attribute{
 							"percentage": percentage("Increment of traffic on the new version."),
 							"interval":   interval("How long each increment is held."),
@@ -151,7 +112,6 @@ func (r *deploymentResource) Schema(ctx context.Context, _ resource.SchemaReques
 					"steps": schema.ListNestedAttribute{
 						Optional:            true,
 						MarkdownDescription: "Custom steps: each percentage in turn, held for its `hold`, then 100%. Percentages strictly increase.",
-						Validators:          []validator.List{listvalidator.SizeAtLeast(1)},
 						NestedObject: schema.NestedAttributeObject{
 							Attributes: map[string]schema.Attribute{
 								"percentage": percentage("Share of traffic on the new version at this step."),
@@ -167,18 +127,12 @@ func (r *deploymentResource) Schema(ctx context.Context, _ resource.SchemaReques
 				MarkdownDescription: "CloudWatch alarm names (an alarm ARN is reduced to its name). The release stops and rolls " +
 					"back when any is in `ALARM` (`INSUFFICIENT_DATA` does not trip). Every alarm must exist; none may be in " +
 					"`ALARM` when the release starts.",
-				Validators: []validator.List{
-					listvalidator.UniqueValues(),
-					listvalidator.ValueStringsAre(stringvalidator.LengthBetween(1, 2048)),
-				},
 			},
 			"alarm_poll_interval": schema.StringAttribute{
-				CustomType:          timetypes.GoDurationType{},
 				Optional:            true,
 				Computed:            true,
 				Default:             stringdefault.StaticString(shift.DefaultAlarmPollInterval.String()),
 				MarkdownDescription: "How often alarms and `metric_gates` are read while a step is held (one `DescribeAlarms` call per 100 alarms, one `GetMetricData` call for all metric gates). Default `10s`, at least `1s`.",
-				Validators:          []validator.String{durationBetween(minHold, 0)},
 			},
 			"ignore_alarms": schema.BoolAttribute{
 				Optional:            true,
@@ -201,12 +155,10 @@ func (r *deploymentResource) Schema(ctx context.Context, _ resource.SchemaReques
 					"pre_traffic": schema.StringAttribute{
 						Optional:            true,
 						MarkdownDescription: "Runs before any traffic moves; failure stops the release with traffic untouched.",
-						Validators:          []validator.String{stringvalidator.LengthBetween(1, 170)},
 					},
 					"post_traffic": schema.StringAttribute{
 						Optional:            true,
 						MarkdownDescription: "Runs after the alias is promoted; failure rolls back.",
-						Validators:          []validator.String{stringvalidator.LengthBetween(1, 170)},
 					},
 				},
 			},
@@ -217,9 +169,16 @@ func (r *deploymentResource) Schema(ctx context.Context, _ resource.SchemaReques
 					"that any alias of the function references (as its version or by weight) nor `previous_version`, the " +
 					"rollback target; `last_deployment.deleted_versions` lists what was deleted. Failed or rolled-back releases " +
 					"delete nothing. Unset keeps every version.",
-				Validators: []validator.Int64{int64validator.AtLeast(1)},
 			},
-			"timeouts": timeouts.Attributes(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),
+			"skip_destroy": schema.BoolAttribute{
+				Optional: true,
+				Computed: true,
+				Default:  booldefault.StaticBool(false),
+				MarkdownDescription: "Keep the alias when the resource is destroyed or replaced: it is only removed from the " +
+					"state, and keeps serving what it serves. With `create_before_destroy`, a replacement then never leaves the " +
+					"alias missing: the new resource adopts the alias, and the old one lets go of it. Default `false` (destroy deletes the alias).",
+			},
+			"timeouts": timeoutsAttribute(),
 
 			"previous_version": schema.StringAttribute{
 				Computed:            true,
@@ -263,6 +222,79 @@ func (r *deploymentResource) Schema(ctx context.Context, _ resource.SchemaReques
 						MarkdownDescription: "Versions deleted by `keep_versions` after this release.",
 					},
 				},
+			},
+		},
+	}
+}
+
+// timeoutsAttribute is timeouts.Attributes without its own parse check: the engine checks
+// each timeout, on its own path and together with the schedule it must hold.
+func timeoutsAttribute() schema.SingleNestedAttribute {
+	timeout := func(op string) schema.StringAttribute {
+		return schema.StringAttribute{
+			Optional: true,
+			MarkdownDescription: "How long " + op + " may take, a Go duration (`90m`, `2h`). The create and update timeouts " +
+				"must hold the whole schedule plus one alarm poll.",
+		}
+	}
+	return schema.SingleNestedAttribute{
+		Optional:            true,
+		CustomType:          timeouts.Type{ObjectType: types.ObjectType{AttrTypes: map[string]attr.Type{"create": types.StringType, "update": types.StringType, "delete": types.StringType}}},
+		MarkdownDescription: "Operation timeouts. Default `60m` for create and update (one release each), `5m` for delete.",
+		Attributes: map[string]schema.Attribute{
+			"create": timeout("a create (the first release)"),
+			"update": timeout("an update (a release)"),
+			"delete": timeout("a destroy"),
+		},
+	}
+}
+
+// sameFunctionOrReplace replaces the resource when function_name names another function,
+// not when it names the same one in another form (name, partial ARN, full ARN): a
+// replacement deletes the live alias.
+func sameFunctionOrReplace() planmodifier.String {
+	return stringplanmodifier.RequiresReplaceIf(func(_ context.Context, req planmodifier.StringRequest, resp *stringplanmodifier.RequiresReplaceIfFuncResponse) {
+		resp.RequiresReplace = req.PlanValue.IsUnknown() || !shift.SameFunction(req.StateValue.ValueString(), req.PlanValue.ValueString())
+	}, "Naming another function replaces the resource; another form of the same function's name does not.",
+		"Naming another function replaces the resource; another form of the same function's name does not.")
+}
+
+// metricGatesAttribute is metric_gates: checks on the alias's own Lambda metrics, split by
+// ExecutedVersion, judged at every poll of every weighted step.
+func metricGatesAttribute() schema.SingleNestedAttribute {
+	return schema.SingleNestedAttribute{
+		Optional: true,
+		MarkdownDescription: "Checks on the alias's own Lambda metrics (`AWS/Lambda` `Invocations`, `Errors` and `Duration` on " +
+			"`Resource = <function>:<alias>`, split by `ExecutedVersion` into the new version, the canary, and the " +
+			"previous one, the baseline), read together with the alarms at every poll of every weighted step, over the " +
+			"step so far, in one `GetMetricData` call. A tripped gate rolls the release back like an alarm, and the error " +
+			"carries the numbers. Lambda emits no datapoint for a zero count, so missing data counts as zero. There is " +
+			"nothing to judge without a weighted step (`AllAtOnce`, a first release). " +
+			"See the [metric gates guide](../guides/metric-gates.md) for the statistics in plain words.",
+		Attributes: map[string]schema.Attribute{
+			"max_error_rate": schema.Float64Attribute{
+				Optional: true,
+				MarkdownDescription: "Highest canary error rate (`Errors / Invocations` over the step so far) allowed, " +
+					"from `0` to `1`: `0.01` is 1%. Judged from the first invocation on.",
+			},
+			"max_p99_duration": schema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: "Highest canary p99 `Duration` allowed over the step so far, a Go duration (`800ms`), at least `1ms`.",
+			},
+			"compare_to_baseline": schema.BoolAttribute{
+				Optional: true,
+				MarkdownDescription: "Trip when the canary's error rate is significantly worse than the baseline's, by a " +
+					"one-sided two-proportion z-test at `confidence`. Default `false`.",
+			},
+			"confidence": schema.Float64Attribute{
+				Optional: true,
+				MarkdownDescription: "Confidence for `compare_to_baseline`, greater than `0.5` and less than `1`: at `0.95` " +
+					"the gate trips when a canary this much worse would be less than 5% likely by chance. Default `0.95`.",
+			},
+			"min_invocations": schema.Int64Attribute{
+				Optional: true,
+				MarkdownDescription: "Fewest canary invocations each step must see by the end of its hold; fewer fails the " +
+					"release (\"not enough traffic to judge\") and rolls it back. `0` or unset disables.",
 			},
 		},
 	}

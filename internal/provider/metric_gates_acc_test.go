@@ -194,7 +194,7 @@ func TestAccMetricGates_canaryWorseThanBaselineRollsBack(t *testing.T) {
 			Config: r.HCL(),
 			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 				plancheck.ExpectKnownValue(res, tfjsonpath.New("schedule"),
-					knownvalue.StringExact("10% for 20s, 100%; no alarms; metric gates: canary vs baseline at 95%; at least 20s")),
+					knownvalue.StringExact("first release: alias created on the new version directly, no traffic shift (an existing alias is adopted: 10% for 20s, 100%); no alarms; metric gates: canary vs baseline at 95%")),
 			}},
 			ExpectError: wrapped(
 				"metric gate compare_to_baseline tripped at step 1 of 1 (10% on version 2): version 2's error rate 10% (10 of 100) is significantly worse than version 1's 1% (10 of 1000) at 95% confidence (z = 6.42, p = 6.7e-11 < 0.05)",
@@ -259,7 +259,8 @@ func TestAccMetricGates_healthyCanaryPasses(t *testing.T) {
 			Config: r.HCL(),
 			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 				plancheck.ExpectKnownValue(res, tfjsonpath.New("schedule"), knownvalue.StringExact(
-					"10% for 3s, 100%; no alarms; metric gates: error rate ≤ 1%, p99 ≤ 800ms, canary vs baseline at 95%, ≥ 50 invocations per step; at least 3s")),
+					"first release: alias created on the new version directly, no traffic shift (an existing alias is adopted: 10% for 3s, 100%); no alarms; "+
+						"metric gates: error rate ≤ 1%, p99 ≤ 800ms, canary vs baseline at 95%, ≥ 50 invocations per step")),
 			}},
 			ConfigStateChecks: []statecheck.StateCheck{expectVersion("2"), expectPrevious("1"), expectStatus("Succeeded")},
 			Check: resource.ComposeTestCheckFunc(
@@ -326,14 +327,14 @@ func TestAccMetricGates_badInputRefusedAtPlan(t *testing.T) {
 	}))
 	defer aws.Close()
 	for _, tc := range []struct{ name, gates, want string }{
-		{"error rate over 1", `{ max_error_rate = 1.5 }`, `metric_gates.max_error_rate.*between 0\.0+ and 1\.0+`},
-		{"error rate negative", `{ max_error_rate = -0.1 }`, `metric_gates.max_error_rate.*between`},
+		{"error rate over 1", `{ max_error_rate = 1.5 }`, `metric_gates.max_error_rate.*from 0 to 1, got 1\.5`},
+		{"error rate negative", `{ max_error_rate = -0.1 }`, `metric_gates.max_error_rate.*got -0\.1`},
 		{"p99 under 1ms", `{ max_p99_duration = "500us" }`, `metric_gates.max_p99_duration.*at least 1ms`},
-		{"p99 unparsable", `{ max_p99_duration = "fast" }`, `Invalid Time Duration String Value.*fast`},
+		{"p99 unparsable", `{ max_p99_duration = "fast" }`, `metric_gates.max_p99_duration must be a Go duration.*"fast"`},
 		{"confidence 0.5", `{ compare_to_baseline = true, confidence = 0.5 }`, `metric_gates.confidence.*greater than 0\.5 and less than 1, got 0\.5`},
 		{"confidence 1", `{ compare_to_baseline = true, confidence = 1 }`, `metric_gates.confidence.*less than 1, got 1`},
 		{"confidence as a percentage", `{ compare_to_baseline = true, confidence = 95 }`, `metric_gates.confidence.*got 95`},
-		{"min_invocations negative", `{ min_invocations = -1 }`, `metric_gates.min_invocations.*at least 0`},
+		{"min_invocations negative", `{ min_invocations = -1 }`, `metric_gates.min_invocations.*0 \(no minimum\) or more, got -1`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			config := fmt.Sprintf("provider \"safelambda\" {\n  endpoints {\n    lambda = %[1]q\n    cloudwatch = %[1]q\n    sts = %[1]q\n  }\n}\n\nresource \"safelambda_deployment\" \"test\" {\n%[2]s  metric_gates = %[3]s\n}\n",

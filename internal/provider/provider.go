@@ -4,7 +4,6 @@ package provider
 
 import (
 	"context"
-	"regexp"
 
 	"github.com/hashicorp/terraform-plugin-framework-timetypes/timetypes"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
@@ -70,13 +69,7 @@ type endpointsModel struct {
 // providerData is what resources receive from Configure.
 type providerData struct {
 	clients *awsapi.Clients
-	version string
 }
-
-var (
-	roleARNPattern     = regexp.MustCompile(`^arn:aws[a-zA-Z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$`)
-	sessionNamePattern = regexp.MustCompile(`^[\w+=,.@-]{2,64}$`)
-)
 
 func (p *safelambdaProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
 	resp.TypeName = "safelambda"
@@ -94,7 +87,7 @@ func (p *safelambdaProvider) Schema(_ context.Context, _ provider.SchemaRequest,
 			"region": schema.StringAttribute{
 				Optional:            true,
 				MarkdownDescription: "AWS region. Defaults to `AWS_REGION`, `AWS_DEFAULT_REGION` or the profile's region.",
-				Validators:          []validator.String{stringvalidator.RegexMatches(regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d+$`), "must be an AWS region name such as eu-central-1")},
+				Validators:          []validator.String{stringvalidator.RegexMatches(regionPattern, "must be an AWS region name such as eu-central-1")},
 			},
 			"profile": schema.StringAttribute{
 				Optional:            true,
@@ -210,9 +203,8 @@ func (p *safelambdaProvider) Configure(ctx context.Context, req provider.Configu
 		resp.Diagnostics.AddError("Cannot configure the safelambda provider", err.Error())
 		return
 	}
-	data := &providerData{clients: clients, version: p.version}
+	data := &providerData{clients: clients}
 	resp.ResourceData = data
-	resp.DataSourceData = data
 	resp.ListResourceData = data
 	resp.ActionData = data
 }

@@ -24,6 +24,9 @@ func objectValue(t *testing.T, typ tftypes.Type, v any) tftypes.Value {
 	if v == nil {
 		return tftypes.NewValue(typ, nil)
 	}
+	if _, ok := v.(unknownValue); ok {
+		return tftypes.NewValue(typ, tftypes.UnknownValue)
+	}
 	switch tt := typ.(type) {
 	case tftypes.Object:
 		m, ok := v.(map[string]any)
@@ -51,7 +54,10 @@ func objectValue(t *testing.T, typ tftypes.Type, v any) tftypes.Value {
 		}
 		return tftypes.NewValue(tt, elems)
 	case tftypes.Map:
-		m := v.(map[string]any)
+		m, ok := v.(map[string]any)
+		if !ok {
+			t.Fatalf("want map[string]any for map, got %T", v)
+		}
 		elems := map[string]tftypes.Value{}
 		for k, e := range m {
 			elems[k] = objectValue(t, tt.ElementType, e)
@@ -66,6 +72,13 @@ func objectValue(t *testing.T, typ tftypes.Type, v any) tftypes.Value {
 	}
 	return tftypes.NewValue(typ, v)
 }
+
+// unknownValue stands for a value Terraform does not know at plan time ("known after
+// apply"): a reference to a resource not created yet, a for_each key, a variable.
+type unknownValue struct{}
+
+// unknown is unknownValue{}, for tables.
+var unknown = unknownValue{}
 
 func dynamicValue(t *testing.T, typ tftypes.Type, v any) *tfprotov6.DynamicValue {
 	t.Helper()

@@ -29,7 +29,9 @@ func TestCrash_sigkillDuringHoldThenResume(t *testing.T) {
 		t.Fatal(err)
 	}
 	<-exited
-	time.Sleep(200 * time.Millisecond) // nothing may change the alias now
+	if !acctest.WaitGroupGone(cmd, 10*time.Second) {
+		t.Fatal("a provider plugin outlived SIGKILL to its process group")
+	}
 	after := acctest.GetAlias(t, fn, "live")
 	if after.Version != "1" || after.Weights["2"] != 0.1 {
 		t.Fatalf("after SIGKILL the alias is %+v, want it left split at 1 + 2@0.1 (was %v)\n%s", after, split.Weights, out)

@@ -24,11 +24,7 @@ func TestFaults_transientAWSFaults(t *testing.T) {
 	if s, err := strconv.ParseInt(os.Getenv("SAFELAMBDA_FAULT_SEED"), 10, 64); err == nil {
 		seed = s
 	}
-	p, err := acctest.NewProxy(acctest.Endpoint())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
+	p := acctest.StartProxy(t)
 	alarm := acctest.RandName("tf-acc-errors")
 	acctest.Alarm(t, alarm)
 	acctest.SetAlarmState(t, alarm, "OK")
@@ -75,11 +71,7 @@ func TestFaults_throttledAccount(t *testing.T) {
 	t.Parallel()
 	acctest.PreCheck(t)
 	const n = 20
-	p, err := acctest.NewProxy(acctest.Endpoint())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
+	p := acctest.StartProxy(t)
 	fns := make([]string, n)
 	for i := range fns {
 		fns[i] = acctest.Function(t, "").Name

@@ -24,7 +24,7 @@ var (
 )
 
 // release is one test configuration: a provider block and the resource.
-type release = acctest.Release
+type release = acctest.DeploymentConfig
 
 // endpointsAt is a provider block body that sends every service to url.
 func endpointsAt(url string, extra string) string {

@@ -15,11 +15,7 @@ import (
 func TestOutage_lambdaDownDuringRollback(t *testing.T) {
 	t.Parallel()
 	acctest.PreCheck(t)
-	p, err := acctest.NewProxy(acctest.Endpoint())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
+	p := acctest.StartProxy(t)
 	alarm := acctest.RandName("tf-acc-errors")
 	acctest.Alarm(t, alarm)
 	acctest.SetAlarmState(t, alarm, "OK")

@@ -11,11 +11,7 @@ import (
 func TestConcurrentWriter_aliasMovedMidHold(t *testing.T) {
 	t.Parallel()
 	acctest.PreCheck(t)
-	p, err := acctest.NewProxy(acctest.Endpoint())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
+	p := acctest.StartProxy(t)
 	fn := acctest.FunctionPublished(t, "").Name // version 1
 	acctest.UpdateCode(t, fn, "v2")
 	if v := acctest.Publish(t, fn); v != "2" {

@@ -93,7 +93,6 @@ type AliasUpdate struct {
 // InvokeResult is the outcome of one synchronous (RequestResponse) invocation.
 // FunctionError is non-empty ("Unhandled", "Handled") when the function failed.
 type InvokeResult struct {
-	StatusCode    int
 	FunctionError string
 	Payload       []byte
 }
@@ -162,6 +161,8 @@ type AWS struct {
 	Invoker   Invoker
 	Alarms    Alarms
 	Metrics   Metrics // nil when no metric gates are configured
+	// Consumers guards keep_versions; nil (engine tests only) means no version has any.
+	Consumers Consumers
 }
 
 // Metrics reads CloudWatch metric data (one GetMetricData call per poll). Used by

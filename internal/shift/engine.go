@@ -6,93 +6,114 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"math"
 	"strings"
 	"time"
 )
 
+// This file owns one release from start to end: its phases in order, its outcome and
+// the Result it reports.
+
 // Engine runs releases. AWS is required; the rest have defaults: Clock RealClock, no
-// Observer, NewID a random "d-" + 12 hex digits.
+// Observer, NewID a random "d-" + 12 hex digits, Holder user@host.
 type Engine struct {
 	AWS      AWS
 	Clock    Clock
 	Observer Observer
 	NewID    func() string
+	// Holder names who runs the releases, in the lease other releases see.
+	Holder string
+	// HolderGone tells whether the process named by another release's lease has ended
+	// (nil: only a holder on this host whose process is gone counts as ended).
+	HolderGone func(holder string) bool
+	// LeaseSlack is how long a lease lasts beyond the hold that follows each write; zero
+	// means DefaultLeaseSlack.
+	LeaseSlack time.Duration
 }
 
 // readBackTimeout bounds the reads that fill in Result after a release, which run
 // detached from the caller's context so an interrupted release still reports the truth.
 const readBackTimeout = 30 * time.Second
 
+// phase is how far a release got. The outcome (rollback or not, Result.Status) is
+// derived from it and from the rollback's outcome.
+type phase int
+
+const (
+	// phaseChecking: preflight; nothing live changed (a version may have been published).
+	phaseChecking phase = iota //nolint:unused // the zero value: every run starts here without naming it
+	// phasePrepared: the release wrote the alias (its lease, or a split left by another
+	// release restored to its primary) but the target has taken no traffic.
+	phasePrepared
+	// phaseShifting: the target takes part of the traffic (a step, or a resumed split).
+	phaseShifting
+	// phasePromoted: the target takes all the traffic (promoted, or the alias created on it).
+	phasePromoted
+	// phaseUnchanged: the alias served the target already; nothing was done.
+	phaseUnchanged
+)
+
+// trafficMoved says the target has taken traffic through this release (or the one it
+// resumes): a failure from here on rolls back.
+func (p phase) trafficMoved() bool { return p == phaseShifting || p == phasePromoted }
+
 // run is the state of one release in progress.
 type run struct {
-	e     *Engine
-	ctx   context.Context
-	r     Release
-	clock Clock
-	res   *Result
+	e      *Engine
+	ctx    context.Context
+	r      Release
+	clock  Clock
+	res    *Result
+	holder string
 
-	fn       Function
-	target   Version
-	previous string // what the alias served before; rollback goes back to it
+	fn     Function
+	target Version
+	prev   *Version // the version the alias served, once read
+	guard  *aliasGuard
+	phase  phase
+	// ending makes the next write clear the lease: nothing that could roll back follows.
+	ending bool
+	// undoing says the writes undo the release (rollback, restore): they leave no mark.
+	undoing  bool
+	flipFlop string // the alias served another configuration's release (see checkFlipFlop)
 
-	exists  bool       // the alias existed when the release started
-	left    aliasShape // the alias as this release found it or last left it
-	wrote   bool       // this release has written the alias
-	created bool       // this release created the alias (rollback deletes it)
-	shifted bool       // the target has taken traffic through this release (or the one it resumes)
-	// pending is a write whose outcome is unknown: UpdateAlias failed, but the write may
-	// have landed (a timeout after AWS applied it). The rollback accepts either shape.
-	pending       *aliasShape
-	rollbackWrote bool    // the rollback had to write (else the alias was already home)
-	percent       float64 // traffic on the target now
-
-	gates     []gate
-	interval  time.Duration
-	stepStart time.Time // when the current hold began
+	gates    []gate
+	interval time.Duration
 	// ignoredReads counts gate reads that failed and were let pass (ignore_poll_alarm_failure),
 	// by what was read ("alarm states", "metrics").
 	ignoredReads map[string]int
 	metricsSeen  string // what the metric gates last saw, for the success message
 	tripRecorded bool   // the timeline already says what stopped the release
-
-	// lastSeen is the alias as last read, for messages when a rollback cannot finish;
-	// lastSeenGone says the last read found no alias.
-	lastSeen     *Alias
-	lastSeenGone bool
+	alarmNote    string // what a restore's alarm check found, for its message
 }
 
-// aliasShape is what the guard compares: the primary version and the weights.
-type aliasShape struct {
-	version string
-	weights map[string]float64
+func (e *Engine) newRun(ctx context.Context, r Release) *run {
+	x := &run{e: e, ctx: ctx, r: r, clock: e.clock(), holder: e.holder(), phase: phaseChecking}
+	x.res = &Result{DeploymentID: e.newID(), StartedAt: x.clock.Now()}
+	x.interval = pollInterval(r)
+	x.guard = newGuard(e.AWS, x.clock, r.Function, r.Alias)
+	x.guard.description = x.leaseFor
+	return x
 }
 
-func shapeOf(a Alias) aliasShape { return aliasShape{version: a.FunctionVersion, weights: a.Weights} }
-
-func (s aliasShape) matches(a Alias) bool {
-	if s.version != a.FunctionVersion || len(nonZero(s.weights)) != len(nonZero(a.Weights)) {
-		return false
+// previous is what the alias served when the release found it ("" when it did not exist):
+// what a rollback goes back to.
+func (x *run) previous() string {
+	if x.guard.found == nil {
+		return ""
 	}
-	for k, w := range nonZero(s.weights) {
-		if math.Abs(a.Weights[k]-w) > 1e-9 {
-			return false
-		}
-	}
-	return true
+	return x.guard.found.FunctionVersion
 }
 
-func (s aliasShape) String() string { return aliasState(s.version, nonZero(s.weights)) }
-
-// nonZero drops zero weights, which AWS treats as no routing to that version.
-func nonZero(w map[string]float64) map[string]float64 {
-	out := make(map[string]float64, len(w))
-	for k, v := range w {
-		if v != 0 {
-			out[k] = v
-		}
+// percent is the traffic on the target now, from the alias as this release left it.
+func (x *run) percent() float64 {
+	l := x.guard.left
+	switch {
+	case x.target.Version == "" || l.version == "":
+		return 0
+	case l.version == x.target.Version:
+		return 100
 	}
-	return out
+	return roundPercent(nonZero(l.weights)[x.target.Version] * 100)
 }
 
 func (e *Engine) clock() Clock {
@@ -111,15 +132,13 @@ func (e *Engine) newID() string {
 	return "d-" + hex.EncodeToString(b)
 }
 
-// Run performs one release (SPEC 3.2): preflight, publish or reuse the version, the
-// pre_traffic hook, each weighted step held while gates are polled, promotion, a last
-// gate check, the post_traffic hook, then version retention. Anything that trips rolls
-// the alias back on a context detached from ctx. Result is filled in on every outcome;
-// the error, when not nil, is a *ReleaseError.
+// Run performs one release: preflight, publish or reuse the version, the pre_traffic
+// hook, each weighted step held while gates are polled, promotion, a last gate check, the
+// post_traffic hook, then version retention. Anything that trips rolls the alias back on a
+// context detached from ctx. Result is filled in on every outcome; the error, when not
+// nil, is a *ReleaseError.
 func (e *Engine) Run(ctx context.Context, r Release) (Result, error) {
-	x := &run{e: e, ctx: ctx, r: r, clock: e.clock()}
-	x.res = &Result{DeploymentID: e.newID(), StartedAt: x.clock.Now()}
-	x.interval = pollInterval(r)
+	x := e.newRun(ctx, r)
 	return x.finish(x.release())
 }
 
@@ -130,37 +149,49 @@ func (x *run) release() *failure {
 	if f := x.preflight(); f != nil {
 		return f
 	}
-	if x.exists && len(nonZero(x.left.weights)) > 0 {
+	g := x.guard
+	if g.exists() && len(nonZero(g.left.weights)) > 0 {
 		if f := x.handleSplit(); f != nil {
 			return f
 		}
 	}
-	if x.exists && x.left.version == x.target.Version && len(nonZero(x.left.weights)) == 0 {
-		x.res.Status = StatusNoChange
+	if g.exists() && g.left.version == x.target.Version && len(nonZero(g.left.weights)) == 0 {
+		x.phase = phaseUnchanged
 		return nil
 	}
 
+	if g.exists() && !g.wrote && (x.r.PreTrafficHook != "" || x.phase == phaseShifting) {
+		// A hook, or a resumed hold, comes before the first write: the lease says the
+		// alias is taken meanwhile.
+		var next time.Duration
+		if x.phase == phaseShifting {
+			next = x.r.Schedule.MinDuration()
+		}
+		if f := x.write(g.left.version, g.left.weights, next, "record the release on alias "+x.r.Alias); f != nil {
+			return f
+		}
+		x.advance(phasePrepared)
+	}
 	if f := x.runHook(preTraffic, x.r.PreTrafficHook, "before traffic moved"); f != nil {
 		return f
 	}
 
-	if !x.exists {
+	if !g.exists() {
 		return x.firstRelease()
 	}
 
 	steps := x.r.Schedule.Steps
 	for i, s := range steps {
-		if s.Percent < x.percent-1e-9 {
+		if s.Percent < x.percent()-1e-9 {
 			continue // resumed past this step
 		}
 		where := fmt.Sprintf("at step %d of %d (%s%% on version %s)", i+1, len(steps), FormatPercent(s.Percent), x.target.Version)
-		if s.Percent > x.percent+1e-9 {
+		if s.Percent > x.percent()+1e-9 {
 			weights := map[string]float64{x.target.Version: roundPercent(s.Percent) / 100}
-			if f := x.write(x.previous, weights, "shift "+where); f != nil {
+			if f := x.write(x.previous(), weights, s.Hold, "shift "+where); f != nil {
 				return f
 			}
-			x.shifted = true
-			x.percent = s.Percent
+			x.advance(phaseShifting)
 			x.record(EventShift, "%s%% → %s (step %d of %d, hold %s)", FormatPercent(s.Percent), x.target.Version, i+1, len(steps), s.Hold)
 		} else {
 			// Resumed at this very step: how long it was held before the interruption is
@@ -171,48 +202,65 @@ func (x *run) release() *failure {
 			return f
 		}
 	}
-	if n := len(steps); n > 0 && x.percent > steps[n-1].Percent+1e-9 && x.percent < 100 {
+	if n := len(steps); n > 0 && x.percent() > steps[n-1].Percent+1e-9 && x.percent() < 100 {
 		// Resumed above every step of this schedule (it changed since): hold what is live
 		// as long as the last step before promoting.
 		last := steps[n-1]
-		where := fmt.Sprintf("at %s%% on version %s (resumed above the last step)", FormatPercent(x.percent), x.target.Version)
-		x.record(EventShift, "%s%% → %s already, above the last step: holding it for %s", FormatPercent(x.percent), x.target.Version, last.Hold)
+		where := fmt.Sprintf("at %s%% on version %s (resumed above the last step)", FormatPercent(x.percent()), x.target.Version)
+		x.record(EventShift, "%s%% → %s already, above the last step: holding it for %s", FormatPercent(x.percent()), x.target.Version, last.Hold)
 		if f := x.hold(last.Hold, where); f != nil {
 			return f
 		}
 	}
 
 	where := fmt.Sprintf("after promotion (100%% on version %s)", x.target.Version)
-	if f := x.write(x.target.Version, nil, "promote "+x.target.Version); f != nil {
+	x.ending = !x.checksAfterPromotion()
+	if f := x.write(x.target.Version, nil, 0, "promote "+x.target.Version); f != nil {
 		return f
 	}
-	x.shifted = true
-	x.percent = 100
-	x.record(EventPromote, "100%% → %s (was %s)", x.target.Version, x.previous)
+	x.advance(phasePromoted)
+	x.record(EventPromote, "100%% → %s (was %s)", x.target.Version, x.previous())
 	if f := x.checkGates(where); f != nil {
 		return f
 	}
 	return x.runHook(postTraffic, x.r.PostTrafficHook, where)
 }
 
+// checksAfterPromotion says whether anything that can roll the release back follows the
+// promotion (a gate check, the post_traffic hook); if not, the promotion ends the release.
+func (x *run) checksAfterPromotion() bool {
+	return len(x.gates) > 0 || x.r.PostTrafficHook != ""
+}
+
+// advance moves the release to phase p; it never goes back.
+func (x *run) advance(p phase) {
+	if p > x.phase {
+		x.phase = p
+	}
+}
+
 // firstRelease creates the alias on the target: with no previous version there is
 // nothing to shift from. Hooks and gates still run; rollback deletes the alias.
 func (x *run) firstRelease() *failure {
-	a, err := x.e.AWS.Aliases.CreateAlias(x.ctx, x.r.Function, x.r.Alias, x.target.Version, "")
-	if errors.Is(err, ErrConflict) {
+	x.ending = !x.checksAfterPromotion()
+	a, err := x.guard.create(x.ctx, x.target.Version, 0)
+	var d *driftError
+	if errors.As(err, &d) {
+		now := "exists now"
+		if d.found != nil {
+			now = "now serves " + shapeOf(*d.found).String()
+		}
 		return &failure{
-			cause: fmt.Sprintf("alias %s was created outside this release while it ran", x.r.Alias),
-			drift: fmt.Sprintf("alias %s did not exist at preflight but exists now; it was created outside this release, which stopped without touching it.", x.r.Alias),
-			next:  nextDrift,
-			err:   err,
+			cause: fmt.Sprintf("alias %s was created by someone else while this release ran (Lambda: alias already exists)", x.r.Alias),
+			drift: fmt.Sprintf("alias %s did not exist at preflight but %s; it was created outside this release, which stopped without touching it.", x.r.Alias, now),
+			next:  "Another resource or pipeline manages this alias too: give each safelambda_deployment its own alias, or import the alias (terraform import) instead of creating it. " + nextDrift,
+			err:   ErrAlreadyExists,
 		}
 	}
 	if err != nil {
 		return x.apiFailure(err, "create alias "+x.r.Alias+" on version "+x.target.Version)
 	}
-	x.created, x.shifted, x.wrote = true, true, true
-	x.left = aliasShape{version: x.target.Version}
-	x.percent = 100
+	x.advance(phasePromoted)
 	if a.ARN != "" {
 		x.res.AliasARN = a.ARN
 	}
@@ -224,33 +272,30 @@ func (x *run) firstRelease() *failure {
 	return x.runHook(postTraffic, x.r.PostTrafficHook, where)
 }
 
-// handleSplit deals with an alias left split by an earlier, interrupted release
-// (SPEC 3.3): resume when the weighted version is the target, else restore the primary.
+// handleSplit deals with an alias left split by an earlier, interrupted release: resume
+// when the weighted version is the target, else restore the primary.
 func (x *run) handleSplit() *failure {
-	w := nonZero(x.left.weights)
-	if tw, ok := w[x.target.Version]; ok && len(w) == 1 {
-		x.previous = x.left.version
-		x.res.PreviousVersion = x.previous
-		x.percent = roundPercent(tw * 100)
-		x.shifted = true
+	left := x.guard.left
+	w := nonZero(left.weights)
+	if _, ok := w[x.target.Version]; ok && len(w) == 1 {
+		x.advance(phaseShifting)
 		x.record(EventShift, "resuming: alias %s was left split at %s; continuing from %s%% on %s with %s as the previous version",
-			x.r.Alias, x.left, FormatPercent(x.percent), x.target.Version, x.previous)
+			x.r.Alias, left, FormatPercent(x.percent()), x.target.Version, x.previous())
 		return nil
 	}
-	found := x.left.String()
-	if f := x.write(x.left.version, nil, "restore the primary version "+x.left.version); f != nil {
+	if f := x.write(left.version, nil, 0, "restore the primary version "+left.version); f != nil {
 		return f
 	}
-	x.previous = x.left.version
-	x.res.PreviousVersion = x.previous
+	x.advance(phasePrepared)
 	x.record(EventRollback, "alias %s was left split at %s; restored %s with no weights before releasing %s",
-		x.r.Alias, found, x.previous, x.target.Version)
+		x.r.Alias, left, x.previous(), x.target.Version)
 	return nil
 }
 
-// write is a guarded alias write (SPEC 3.3) on the caller's context.
-func (x *run) write(version string, weights map[string]float64, doing string) *failure {
-	err := x.guardedUpdate(x.ctx, version, weights)
+// write is a guarded alias write on the caller's context; next is how long the alias
+// stays so (for the lease).
+func (x *run) write(version string, weights map[string]float64, next time.Duration, doing string) *failure {
+	err := x.guard.write(x.ctx, version, weights, next)
 	var d *driftError
 	if errors.As(err, &d) {
 		return x.driftFailure(d)
@@ -261,98 +306,21 @@ func (x *run) write(version string, weights map[string]float64, doing string) *f
 	return nil
 }
 
-// driftError says the alias is no longer as this release left it.
-type driftError struct {
-	found    *Alias // nil when the alias is gone or could not be read again
-	conflict bool   // UpdateAlias refused the RevisionId
-	left     aliasShape
-	wrote    bool
-}
-
-func (d *driftError) Error() string { return d.describe("") }
-
-func (d *driftError) describe(alias string) string {
-	now := "no longer exists"
-	if d.found != nil {
-		now = "now serves " + shapeOf(*d.found).String()
-	} else if d.conflict {
-		now = "was written by someone else (its RevisionId changed)"
-	}
-	verb := "left it at"
-	if !d.wrote {
-		verb = "found it at"
-	}
-	return fmt.Sprintf("alias %s %s; this release %s %s; it was changed outside this release, which stopped without touching it",
-		alias, now, verb, d.left)
-}
-
-// guardedUpdate reads the alias, checks it is as this release left it, and writes it with
-// the RevisionId just read. It returns a *driftError when someone else moved it.
-func (x *run) guardedUpdate(ctx context.Context, version string, weights map[string]float64) error {
-	aliases := x.e.AWS.Aliases
-	cur, err := aliases.GetAlias(ctx, x.r.Function, x.r.Alias)
-	if errors.Is(err, ErrNotFound) {
-		x.lastSeen, x.lastSeenGone = nil, true
-		return &driftError{left: x.left, wrote: x.wrote}
-	}
-	if err != nil {
-		return err
-	}
-	x.see(cur)
-	if !x.left.matches(cur) {
-		return &driftError{found: &cur, left: x.left, wrote: x.wrote}
-	}
-	want := aliasShape{version: version, weights: copyWeights(weights)}
-	x.pending = &want
-	_, err = aliases.UpdateAlias(ctx, AliasUpdate{
-		Function:        x.r.Function,
-		Alias:           x.r.Alias,
-		FunctionVersion: version,
-		Weights:         weights,
-		RevisionID:      cur.RevisionID,
-	})
-	if errors.Is(err, ErrConflict) {
-		x.pending = nil // refused: it did not land
-		d := &driftError{conflict: true, left: x.left, wrote: x.wrote}
-		if now, rerr := aliases.GetAlias(ctx, x.r.Function, x.r.Alias); rerr == nil {
-			x.see(now)
-			if !x.left.matches(now) {
-				d.found = &now
-			}
-		}
-		return d
-	}
-	if err != nil {
-		return err
-	}
-	x.wrote = true
-	x.left, x.pending = want, nil
-	x.see(Alias{FunctionVersion: version, Weights: copyWeights(weights)})
-	return nil
-}
-
-func (x *run) see(a Alias) {
-	x.lastSeen, x.lastSeenGone = &a, false
-}
-
-func copyWeights(w map[string]float64) map[string]float64 {
-	if len(w) == 0 {
-		return nil
-	}
-	out := make(map[string]float64, len(w))
-	for k, v := range w {
-		out[k] = v
-	}
-	return out
-}
-
 func (x *run) driftFailure(d *driftError) *failure {
-	return &failure{
+	f := &failure{
 		cause: fmt.Sprintf("alias %s was changed outside this release", x.r.Alias),
 		drift: d.describe(x.r.Alias) + ".",
 		next:  nextDrift,
 		err:   ErrConflict,
 	}
+	if d.found != nil {
+		if l, ok := ParseLease(d.found.Description); ok && l.ReleaseID != x.res.DeploymentID {
+			// Two configurations release onto one alias and take turns undoing each other.
+			f.cause = fmt.Sprintf("alias %s was taken by release %s (run by %s) while this release ran", x.r.Alias, l.ReleaseID, l.Holder)
+			f.next = "Two releases are moving this alias: give each safelambda_deployment (and each pipeline) its own alias, then run terraform apply again."
+		}
+	}
+	return f
 }
 
 // apiFailure turns an AWS error into a failure, or into an interruption when the caller's
@@ -381,15 +349,22 @@ func (x *run) interrupted(cause error, doing string) *failure {
 	}
 }
 
+// detached is a context for work that must finish even when the caller's ended: the
+// rollback, the read-back, clearing the lease.
+func (x *run) detached(timeout time.Duration) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(x.ctx), timeout)
+}
+
 // finish turns the outcome into a Result and an error, rolling back when traffic moved.
 func (x *run) finish(f *failure) (Result, error) {
 	var rerr *ReleaseError
 	liveNote := ""
 	if f == nil {
-		if x.res.Status == "" {
-			x.res.Status = StatusSucceeded
-		}
-		if x.res.Status == StatusSucceeded {
+		x.res.Status = StatusSucceeded
+		x.endLease()
+		if x.phase == phaseUnchanged {
+			x.res.Status = StatusNoChange
+		} else {
 			x.retain()
 		}
 	} else {
@@ -397,36 +372,37 @@ func (x *run) finish(f *failure) (Result, error) {
 			x.record(EventTrip, "%s", f.cause)
 		}
 		rerr = &ReleaseError{Cause: f.cause, Reason: f.reason, Next: f.next, Err: f.err, Start: x.res.StartedAt}
+		x.res.Status = StatusFailed
 		switch {
 		case f.drift != "":
-			x.res.Status = StatusFailed
 			rerr.Live = "The " + f.drift
-		case x.shifted || x.created || x.pending != nil:
+		case x.phase.trafficMoved() || x.guard.pending != nil:
 			out := x.rollback()
 			switch {
-			case out.done && (x.shifted || x.created || x.rollbackWrote):
+			case out.done && (x.phase.trafficMoved() || out.moved):
 				x.res.Status = StatusRolledBack
 				liveNote = "rolled back"
 			case out.done: // the failed write had not landed: nothing moved
-				x.res.Status = StatusFailed
 				liveNote = "unchanged"
 			case out.drift != nil:
-				x.res.Status = StatusFailed
 				rerr.Live = "The rollback stopped: " + out.drift.describe(x.r.Alias) + "."
 				rerr.Next = nextDrift
 			default:
-				x.res.Status = StatusFailed
 				rerr.Live = x.rollbackFailedText(out.err)
 				rerr.Next = x.finishRollbackText()
 			}
 		default:
-			x.res.Status = StatusFailed
 			liveNote = "unchanged"
-			if x.wrote {
-				liveNote = "traffic never moved to " + x.target.Version
+			if x.guard.wrote {
+				if !x.guard.left.matches(*x.guard.found) {
+					liveNote = "traffic never moved to " + x.target.Version
+				}
+				x.undoing = true
+				x.endLease()
 			}
 		}
 	}
+	x.res.PreviousVersion = x.previous()
 
 	readErr := x.readBack()
 	if rerr != nil && rerr.Live == "" {
@@ -434,6 +410,11 @@ func (x *run) finish(f *failure) (Result, error) {
 	}
 
 	x.res.Message = x.message(rerr)
+	return x.done(rerr)
+}
+
+// done closes the timeline and returns the Result, with the error when there is one.
+func (x *run) done(rerr *ReleaseError) (Result, error) {
 	x.res.FinishedAt = x.clock.Now()
 	x.record(EventDone, "%s: %s", x.res.Status, firstLine(x.res.Message))
 	if rerr == nil {
@@ -442,6 +423,20 @@ func (x *run) finish(f *failure) (Result, error) {
 	rerr.Status = x.res.Status
 	rerr.Timeline = x.res.Timeline
 	return *x.res, rerr
+}
+
+// endLease clears the lease when the release's last write did not: one write with the
+// RevisionId of that write. A failure leaves the lease to run out by itself.
+func (x *run) endLease() {
+	if !x.guard.wrote || x.ending || x.guard.created && x.guard.left.version == "" {
+		return
+	}
+	x.ending = true
+	ctx, cancel := x.detached(readBackTimeout)
+	defer cancel()
+	if err := x.guard.release(ctx); err != nil {
+		x.record(EventWarning, "could not clear this release's lease from alias %s (%v); it runs out by itself within %s", x.r.Alias, err, x.e.leaseSlack())
+	}
 }
 
 func (x *run) message(rerr *ReleaseError) string {
@@ -456,8 +451,8 @@ func (x *run) message(rerr *ReleaseError) string {
 		how = allAtOnce
 	}
 	from := "created the alias"
-	if x.previous != "" {
-		from = "previous version " + x.previous
+	if p := x.previous(); p != "" {
+		from = "previous version " + p
 	}
 	msg := fmt.Sprintf("released version %s to alias %s (%s, %s) in %s", x.target.Version, x.r.Alias, how, from,
 		formatOffset(x.clock.Now().Sub(x.res.StartedAt)))
@@ -466,6 +461,9 @@ func (x *run) message(rerr *ReleaseError) string {
 	}
 	if x.metricsSeen != "" {
 		msg += "; metric gates passed, last read " + x.metricsSeen
+	}
+	if x.flipFlop != "" {
+		msg += "; note: " + x.flipFlop
 	}
 	for _, what := range []string{alarmGate{}.reads(), metricGate{}.reads()} {
 		if n := x.ignoredReads[what]; n > 0 {
@@ -488,28 +486,27 @@ func (x *run) readBack() error {
 	if x.e.AWS.Aliases == nil || x.r.Function == "" || x.r.Alias == "" {
 		return errors.New("nothing to read")
 	}
-	if (x.res.Status == StatusSucceeded || x.res.Status == StatusNoChange) && x.res.AliasARN != "" && x.left.version == x.target.Version {
+	g := x.guard
+	if (x.res.Status == StatusSucceeded || x.res.Status == StatusNoChange) && x.res.AliasARN != "" && g.left.version == x.target.Version {
 		// What is live is what this release's last write left (or, for NoChange, what
 		// preflight just read): every write was guarded, so a read would only repeat it.
 		x.res.AliasExists = true
-		x.res.LiveVersion = x.left.version
-		x.res.LiveWeights = copyWeights(nonZero(x.left.weights))
+		x.res.LiveVersion = g.left.version
+		x.res.LiveWeights = copyWeights(nonZero(g.left.weights))
 		x.res.LiveCodeSha256 = x.target.CodeSha256
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(x.ctx), readBackTimeout)
+	ctx, cancel := x.detached(readBackTimeout)
 	defer cancel()
-	a, err := x.e.AWS.Aliases.GetAlias(ctx, x.r.Function, x.r.Alias)
+	a, err := g.read(ctx)
 	if errors.Is(err, ErrNotFound) {
 		x.res.AliasExists = false
 		x.res.AliasARN, x.res.LiveVersion, x.res.LiveWeights, x.res.LiveCodeSha256 = "", "", nil, ""
-		x.lastSeen, x.lastSeenGone = nil, true
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	x.see(a)
 	x.res.AliasExists = true
 	x.res.AliasARN = a.ARN
 	x.res.LiveVersion = a.FunctionVersion
@@ -534,7 +531,7 @@ func (x *run) liveText(readErr error, note string) string {
 	switch {
 	case readErr != nil:
 		return fmt.Sprintf("What alias %s serves now could not be read back (%v); run terraform plan to see it.", x.r.Alias, readErr)
-	case !x.res.AliasExists && x.created:
+	case !x.res.AliasExists && x.guard.created:
 		return fmt.Sprintf("The alias %s no longer exists: the first release created it and the rollback deleted it.", x.r.Alias)
 	case !x.res.AliasExists:
 		return fmt.Sprintf("The alias %s does not exist%s.", x.r.Alias, note)

@@ -133,8 +133,8 @@ func TestRunFirstReleaseSkipsTheSchedule(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if h.aws.count("CreateAlias") != 1 || h.aws.count("UpdateAlias") != 0 || h.clock.elapsed() != 0 {
-		t.Errorf("create %d, update %d, took %s", h.aws.count("CreateAlias"), h.aws.count("UpdateAlias"), h.clock.elapsed())
+	if h.aws.count("CreateAlias") != 1 || len(h.aws.updates) != 0 || h.clock.elapsed() != 0 {
+		t.Errorf("create %d, updates %q, took %s", h.aws.count("CreateAlias"), h.shapes(), h.clock.elapsed())
 	}
 	if !h.hasEvent(EventPromote, "first release") || res.PreviousVersion != "" {
 		t.Errorf("timeline %v", res.Timeline)
@@ -150,16 +150,16 @@ func TestRunCodeSha256(t *testing.T) {
 		published int
 		event     string
 	}{
-		{"publishes $LATEST", func(f *fakeAWS) { f.versions = f.versions[:3] }, "h4", "4", 1, "published version 4 from $LATEST"},
+		{"publishes $LATEST", func(f *fakeAWS) { f.versions = f.versions[:3] }, "h4", "4", 1, "version 4 from $LATEST"},
 		{"reuses the newest version with the hash", func(f *fakeAWS) {
 			f.versions[0].CodeSha256, f.versions[1].CodeSha256, f.versions[3].CodeSha256 = "hA", "hA", "hA"
 			f.latestSha = "hA"
-		}, "hA", "4", 0, "reusing version 4"},
+		}, "hA", "4", 0, "version 4 reused"},
 		{"reuses an older version", func(f *fakeAWS) {
 			f.versions[1].CodeSha256 = "hA"
 			f.latestSha = "hB"
-		}, "hA", "2", 0, "reusing version 2"},
-		{"waits for a pending version", func(f *fakeAWS) { f.versions = f.versions[:3]; f.publishState = "Pending" }, "h4", "4", 1, "published version 4"},
+		}, "hA", "2", 0, "version 2 reused"},
+		{"waits for a pending version", func(f *fakeAWS) { f.versions = f.versions[:3]; f.publishState = "Pending" }, "h4", "4", 1, "version 4 from $LATEST"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -195,34 +195,54 @@ func TestRunCodeSha256ServedIsNoChange(t *testing.T) {
 	}
 }
 
-func TestRunHashMismatchAfterPublish(t *testing.T) {
-	h := newHarness(t)
-	h.aws.versions = h.aws.versions[:3]
-	h.aws.latestSha = "h5" // $LATEST changed after the plan saw h4
-	res, err := h.run(release(func(r *Release) { r.Version, r.CodeSha256 = "", "h4" }))
-	if err == nil || res.Status != StatusFailed {
-		t.Fatalf("status %s err %v", res.Status, err)
-	}
-	for _, want := range []string{"$LATEST changed under the release", "published version 4 has code_sha256 h5, not h4", "nothing else was changed"} {
-		if !strings.Contains(err.Error(), want) {
-			t.Errorf("error lacks %q:\n%s", want, err)
+func TestRunHashMismatch(t *testing.T) {
+	t.Run("a hash that matches nothing says so", func(t *testing.T) {
+		h := newHarness(t)
+		h.aws.versions, h.aws.latestSha = h.aws.versions[:3], "h5"
+		res, err := h.run(release(func(r *Release) { r.Version, r.CodeSha256 = "", "h4" }))
+		if err == nil || res.Status != StatusFailed {
+			t.Fatalf("status %s err %v", res.Status, err)
 		}
-	}
-	if h.aws.writes != 0 || h.aws.count("Invoke") != 0 {
-		t.Errorf("writes %d invokes %d", h.aws.writes, h.aws.count("Invoke"))
-	}
-	h.wantAlias("3", nil)
-	if res.LiveVersion != "3" || res.TargetVersion != "" {
-		t.Errorf("live %s target %s", res.LiveVersion, res.TargetVersion)
-	}
-
-	// With AWS enforcing the precondition, the publish itself is refused.
-	h = newHarness(t)
-	h.aws.versions, h.aws.latestSha, h.aws.enforceSha = h.aws.versions[:3], "h5", true
-	_, err = h.run(release(func(r *Release) { r.Version, r.CodeSha256 = "", "h4" }))
-	if err == nil || !strings.Contains(err.Error(), "$LATEST changed under the release") || len(h.aws.versionNumbers()) != 3 {
-		t.Errorf("err %v, versions %v", err, h.aws.versionNumbers())
-	}
+		want := "code_sha256 h4 matches no published version of orders-api, and $LATEST has code_sha256 h5; nothing was changed"
+		if !strings.HasPrefix(err.Error(), want) || strings.Contains(err.Error(), "changed under the release") ||
+			!strings.Contains(err.Error(), "filebase64sha256") {
+			t.Errorf("error:\n%s", err)
+		}
+		if h.aws.count("PublishVersion") != 0 || h.aws.writes != 0 || len(h.aws.versionNumbers()) != 3 {
+			t.Errorf("publishes %d writes %d", h.aws.count("PublishVersion"), h.aws.writes)
+		}
+	})
+	t.Run("$LATEST changed between the read and the publish", func(t *testing.T) {
+		h := newHarness(t)
+		h.aws.versions = h.aws.versions[:3]
+		h.aws.beforePublish = func() { h.aws.latestSha = "h5" }
+		res, err := h.run(release(func(r *Release) { r.Version, r.CodeSha256 = "", "h4" }))
+		if err == nil || res.Status != StatusFailed {
+			t.Fatalf("status %s err %v", res.Status, err)
+		}
+		for _, want := range []string{"$LATEST changed under the release", "published version 4 has code_sha256 h5, not h4", "nothing else was changed"} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("error lacks %q:\n%s", want, err)
+			}
+		}
+		if h.aws.writes != 0 || h.aws.count("Invoke") != 0 {
+			t.Errorf("writes %d invokes %d", h.aws.writes, h.aws.count("Invoke"))
+		}
+		h.wantAlias("3", nil)
+		if res.LiveVersion != "3" || res.TargetVersion != "" {
+			t.Errorf("live %s target %s", res.LiveVersion, res.TargetVersion)
+		}
+	})
+	t.Run("AWS refuses the precondition as InvalidParameterValue", func(t *testing.T) {
+		h := newHarness(t)
+		h.aws.versions, h.aws.enforceSha = h.aws.versions[:3], true
+		h.aws.beforePublish = func() { h.aws.latestSha = "h5" }
+		_, err := h.run(release(func(r *Release) { r.Version, r.CodeSha256 = "", "h4" }))
+		if err == nil || !strings.HasPrefix(err.Error(), "$LATEST changed under the release: AWS refused to publish it") ||
+			!errors.Is(err, ErrInvalidParameter) || len(h.aws.versionNumbers()) != 3 {
+			t.Errorf("err %v, versions %v", err, h.aws.versionNumbers())
+		}
+	})
 }
 
 func TestRunNoChange(t *testing.T) {
@@ -516,13 +536,13 @@ func TestRunPreTrafficHookFails(t *testing.T) {
 		want string
 	}{
 		{"function error", func(HookPayload) (InvokeResult, error) {
-			return InvokeResult{StatusCode: 200, FunctionError: "Unhandled", Payload: []byte(`{"errorType":"Error","errorMessage":"smoke test: GET /orders returned 500"}`)}, nil
+			return InvokeResult{FunctionError: "Unhandled", Payload: []byte(`{"errorType":"Error","errorMessage":"smoke test: GET /orders returned 500"}`)}, nil
 		}, `pre_traffic hook "smoke" failed before traffic moved: function error (Unhandled): Error: smoke test: GET /orders returned 500`},
 		{"status Failed with reason", func(HookPayload) (InvokeResult, error) {
-			return InvokeResult{StatusCode: 200, Payload: []byte(`{"status":"Failed","reason":"3 of 20 checks failed"}`)}, nil
+			return InvokeResult{Payload: []byte(`{"status":"Failed","reason":"3 of 20 checks failed"}`)}, nil
 		}, `pre_traffic hook "smoke" failed before traffic moved: status Failed: 3 of 20 checks failed`},
 		{"status Failed with message", func(HookPayload) (InvokeResult, error) {
-			return InvokeResult{StatusCode: 200, Payload: []byte(`{"status":"Failed","message":"db unreachable"}`)}, nil
+			return InvokeResult{Payload: []byte(`{"status":"Failed","message":"db unreachable"}`)}, nil
 		}, `pre_traffic hook "smoke" failed before traffic moved: status Failed: db unreachable`},
 		{"invoke error", func(HookPayload) (InvokeResult, error) {
 			return InvokeResult{}, errors.New("AccessDeniedException: not authorized to perform lambda:InvokeFunction")
@@ -552,7 +572,7 @@ func TestRunPreTrafficHookFails(t *testing.T) {
 
 func TestHookVerdictPasses(t *testing.T) {
 	for _, payload := range []string{``, `null`, `"ok"`, `{"status":"Succeeded"}`, `{"result":"fine"}`, `[1,2]`, `not json`} {
-		if reason, failed := hookVerdict(InvokeResult{StatusCode: 200, Payload: []byte(payload)}); failed {
+		if reason, failed := hookVerdict(InvokeResult{Payload: []byte(payload)}); failed {
 			t.Errorf("payload %q failed: %s", payload, reason)
 		}
 	}
@@ -590,7 +610,7 @@ func TestHookPayloads(t *testing.T) {
 func TestRunPostTrafficHookFailsRollsBack(t *testing.T) {
 	h := newHarness(t)
 	h.aws.hooks["e2e"] = func(HookPayload) (InvokeResult, error) {
-		return InvokeResult{StatusCode: 200, Payload: []byte(`{"status":"Failed","reason":"checkout flow broken"}`)}, nil
+		return InvokeResult{Payload: []byte(`{"status":"Failed","reason":"checkout flow broken"}`)}, nil
 	}
 	res, err := h.run(release(func(r *Release) { r.PostTrafficHook = "e2e" }))
 	if err == nil || res.Status != StatusRolledBack {
@@ -840,7 +860,7 @@ func TestRunSplitAlias(t *testing.T) {
 	linear, _ := ResolveSchedule(ScheduleSpec{Preset: "Linear10PercentEvery1Minute"})
 	t.Run("resumes when the weighted version is the target", func(t *testing.T) {
 		h := newHarness(t)
-		h.aws.setAlias("live", "3", w("4", 0.2))
+		h.aws.splitByKilledRelease("live", "3", w("4", 0.2))
 		res, err := h.run(release(func(r *Release) { r.Schedule = linear }))
 		if err != nil || res.Status != StatusSucceeded {
 			t.Fatalf("status %s err %v", res.Status, err)
@@ -860,7 +880,7 @@ func TestRunSplitAlias(t *testing.T) {
 	})
 	t.Run("resume at the last step holds it again before promoting", func(t *testing.T) {
 		h := newHarness(t)
-		h.aws.setAlias("live", "3", w("4", 0.1))
+		h.aws.splitByKilledRelease("live", "3", w("4", 0.1))
 		res, err := h.run(release())
 		if err != nil || res.Status != StatusSucceeded {
 			t.Fatalf("status %s err %v", res.Status, err)
@@ -872,19 +892,9 @@ func TestRunSplitAlias(t *testing.T) {
 			t.Errorf("took %s, want the 5m canary held again", h.clock.elapsed())
 		}
 	})
-	t.Run("an alarm during the repeated hold rolls back", func(t *testing.T) {
-		h := newHarness(t)
-		h.aws.setAlias("live", "3", w("4", 0.1))
-		h.aws.alarms["orders-errors"] = stateAfter(2*time.Minute, "ALARM")
-		res, err := h.run(release())
-		if err == nil || res.Status != StatusRolledBack {
-			t.Fatalf("status %s err %v", res.Status, err)
-		}
-		h.wantAlias("3", nil)
-	})
 	t.Run("resume above the last step of a changed schedule holds before promoting", func(t *testing.T) {
 		h := newHarness(t)
-		h.aws.setAlias("live", "3", w("4", 0.5))
+		h.aws.splitByKilledRelease("live", "3", w("4", 0.5))
 		res, err := h.run(release())
 		if err != nil || res.Status != StatusSucceeded {
 			t.Fatalf("status %s err %v", res.Status, err)
@@ -896,21 +906,52 @@ func TestRunSplitAlias(t *testing.T) {
 			t.Errorf("took %s, timeline %v", h.clock.elapsed(), res.Timeline)
 		}
 	})
-	t.Run("a failed resume rolls back to the primary", func(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		setup func(*harness)
+		r     Release
+	}{
+		{"an alarm during the repeated hold rolls back", func(h *harness) {
+			h.aws.alarms["orders-errors"] = stateAfter(2*time.Minute, "ALARM")
+		}, release()},
+		{"a failed resume rolls back to the primary", func(h *harness) {
+			h.aws.hooks["smoke"] = func(HookPayload) (InvokeResult, error) {
+				return InvokeResult{Payload: []byte(`{"status":"Failed","reason":"no"}`)}, nil
+			}
+		}, release(func(r *Release) { r.PreTrafficHook = "smoke" })},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t)
+			h.aws.splitByKilledRelease("live", "3", w("4", 0.2))
+			tc.setup(h)
+			res, err := h.run(tc.r)
+			if err == nil || res.Status != StatusRolledBack {
+				t.Fatalf("status %s err %v", res.Status, err)
+			}
+			h.wantAlias("3", nil)
+		})
+	}
+	t.Run("weights on what a finished release left are waited out before judging", func(t *testing.T) {
 		h := newHarness(t)
-		h.aws.setAlias("live", "3", w("4", 0.2))
-		h.aws.hooks["smoke"] = func(HookPayload) (InvokeResult, error) {
-			return InvokeResult{Payload: []byte(`{"status":"Failed","reason":"no"}`)}, nil
-		}
-		res, err := h.run(release(func(r *Release) { r.PreTrafficHook = "smoke" }))
-		if err == nil || res.Status != StatusRolledBack {
+		h.aws.setAlias("live", "2", nil)
+		h.aws.mu.Lock()
+		h.aws.aliases["live"].Description = Released{Version: "2", ReleaseID: "d-prev", Holder: "ci", At: t0}.String()
+		h.aws.transientFrom, h.aws.transientUntil = "1", t0.Add(30*time.Second)
+		h.aws.mu.Unlock()
+		res, err := h.run(release(func(r *Release) { r.Version, r.Schedule = "3", Schedule{} }))
+		if err != nil || res.Status != StatusSucceeded {
 			t.Fatalf("status %s err %v", res.Status, err)
 		}
-		h.wantAlias("3", nil)
+		if got := h.shapes(); !reflect.DeepEqual(got, []string{"3 with no weights"}) || h.clock.elapsed() != 30*time.Second {
+			t.Errorf("updates %q after %s: want no restore, the weights waited out", got, h.clock.elapsed())
+		}
+		if h.hasEvent(EventRollback, "left split") || !h.hasEvent(EventPoll, "Lambda's own weights cleared") {
+			t.Errorf("timeline %v", res.Timeline)
+		}
 	})
 	t.Run("restores the primary when another version is weighted", func(t *testing.T) {
 		h := newHarness(t)
-		h.aws.setAlias("live", "3", w("2", 0.1))
+		h.aws.splitByKilledRelease("live", "3", w("2", 0.1))
 		res, err := h.run(release())
 		if err != nil || res.Status != StatusSucceeded {
 			t.Fatalf("status %s err %v", res.Status, err)
@@ -1019,11 +1060,13 @@ func TestReleaseErrorFormat(t *testing.T) {
 func TestInspectAndRemove(t *testing.T) {
 	h := newHarness(t)
 	h.aws.setAlias("live", "3", w("4", 0.1))
+	// Left split by a release that was killed: its lease is on the alias.
+	h.aws.aliases["live"].Description = Lease{ReleaseID: "d-old", Holder: "ci@runner", Until: t0}.String()
 	live, err := h.engine.Inspect(context.Background(), fnName, "live", Known{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Live{Function: Function{Name: fnName, ARN: fnARN}, AliasARN: fnARN + ":live", Version: "3", Weights: w("4", 0.1), CodeSha256: "h3"}
+	want := Live{AliasARN: fnARN + ":live", Version: "3", Weights: w("4", 0.1), CodeSha256: "h3"}
 	if !reflect.DeepEqual(live, want) {
 		t.Errorf("Inspect = %+v, want %+v", live, want)
 	}
@@ -1133,9 +1176,13 @@ func TestFormatTimelineKeepsStartAndEnd(t *testing.T) {
 	}
 }
 
-// A release costs 4 + 2 × steps Lambda control-plane calls in version mode (issue 7):
-// preflight reads the version and the alias; each traffic move, the promotion included,
-// is a guarded write (read, then write); nothing is read again after a success.
+// A release costs 5 + 2 × steps Lambda control-plane calls in version mode, and one more
+// for a gradual one: preflight reads the version and the alias (and, for a gradual
+// release, the live version, whose role and dead-letter target must match the target's
+// for Lambda to route weights); each traffic move, the promotion included, is a guarded
+// write (read, then write); when a check follows the promotion, one write (no read: the
+// RevisionId of the promotion guards it) clears the lease. Nothing is read again after a
+// success.
 func TestLambdaCallsPerRelease(t *testing.T) {
 	linear, _ := ResolveSchedule(ScheduleSpec{Preset: "Linear10PercentEvery1Minute"})
 	control := []string{"GetFunction", "GetVersion", "ListVersions", "PublishVersion", "DeleteVersion",
@@ -1154,12 +1201,37 @@ func TestLambdaCallsPerRelease(t *testing.T) {
 			for _, op := range control {
 				calls += h.aws.count(op)
 			}
-			if want := 4 + 2*len(tc.schedule.Steps); calls != want {
+			want := 5 + 2*len(tc.schedule.Steps)
+			if len(tc.schedule.Steps) > 0 {
+				want++
+			}
+			if calls != want {
 				t.Errorf("%d Lambda control-plane calls, want %d", calls, want)
 			}
 			if res.LiveVersion != "4" || len(res.LiveWeights) != 0 || !res.AliasExists || res.LiveCodeSha256 == "" {
 				t.Errorf("live after success: %+v", res)
 			}
 		})
+	}
+}
+
+// In version mode the first GetVersion proves function and version at once; when it fails
+// for another reason the function is read on its own and the version read again, and
+// that second read is the target.
+func TestRunVersionModeAfterAFailedFirstRead(t *testing.T) {
+	h := newHarness(t)
+	h.aws.getVersionErr = func(n int, _ string) error {
+		if n == 1 {
+			return errors.New("ServiceException: internal error")
+		}
+		return nil
+	}
+	res, err := h.run(release(func(r *Release) { r.Schedule = Schedule{} }))
+	if err != nil || res.Status != StatusSucceeded || res.TargetVersion != "4" {
+		t.Fatalf("status %s target %q err %v", res.Status, res.TargetVersion, err)
+	}
+	h.wantAlias("4", nil)
+	if got := h.shapes(); !reflect.DeepEqual(got, []string{"4 with no weights"}) {
+		t.Errorf("updates %q", got)
 	}
 }

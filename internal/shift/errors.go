@@ -5,6 +5,8 @@ import (
 	"time"
 )
 
+// This file owns how failures are told: ReleaseError for people, failure inside the engine.
+
 // ReleaseError is how a release that did not succeed reports itself. Its Error() is meant
 // for people, several lines:
 //

@@ -77,8 +77,17 @@ type fakeAWS struct {
 	// enforceSha makes PublishVersion refuse a precondition that does not match
 	// (AWS does; moto does not).
 	enforceSha bool
-	aliases    map[string]*Alias
-	rev        int
+	// publishErr, when set, is asked at every PublishVersion call (n counts from 1); an
+	// error it returns is the call's answer. beforePublish runs under the lock before a
+	// publish (change $LATEST as someone else would).
+	publishErr    func(n int) error
+	beforePublish func()
+	// latest is $LATEST's configuration beyond its hash: role, dead-letter target, update
+	// status. latestStatus, when set, gives LastUpdateStatus at each read of $LATEST.
+	latest       Version
+	latestStatus func(elapsed time.Duration) string
+	aliases      map[string]*Alias
+	rev          int
 
 	alarms map[string]alarmScript
 	hooks  map[string]func(HookPayload) (InvokeResult, error)
@@ -94,15 +103,33 @@ type fakeAWS struct {
 	// afterUpdate runs after UpdateAlias applied a write (n counts from 1); an error it
 	// returns is UpdateAlias's answer although the write landed.
 	afterUpdate func(n int) error
-	// afterCreate runs after a successful CreateAlias, outside the lock.
+	// afterCreate runs after a successful CreateAlias, outside the lock; an error onCreate
+	// returns is CreateAlias's answer, before it creates anything.
 	afterCreate func()
+	onCreate    func() error
+	// getVersionErr, when set, is asked at every GetVersion call (n counts from 1); an
+	// error it returns is the call's answer.
+	getVersionErr func(n int, version string) error
 
-	calls    map[string]int
-	writes   int           // alias writes that changed something
-	updates  []AliasUpdate // successful UpdateAlias calls
-	batches  []int         // names per DescribeAlarms call
-	polledAt []time.Duration
-	payloads []HookPayload
+	// transient makes the alias show Lambda's own weights (provisioned concurrency moving)
+	// for this long after a write that changes its version and clears its weights: the
+	// new primary with a share on the version it left.
+	transient      time.Duration
+	transientUntil time.Time
+	transientFrom  string
+	// float32Weights stores weights in single precision, as a service may.
+	float32Weights bool
+	// rollbackDeadlines records how much time each UpdateAlias call's context had left.
+	deadlines []time.Duration
+
+	calls   map[string]int
+	writes  int           // alias writes that changed what it serves (not its description alone)
+	updates []AliasUpdate // successful UpdateAlias calls that changed what it serves
+	// descriptions lists every description UpdateAlias and CreateAlias set (the lease).
+	descriptions []string
+	batches      []int // names per DescribeAlarms call
+	polledAt     []time.Duration
+	payloads     []HookPayload
 }
 
 func newFakeAWS(clock *fakeClock) *fakeAWS {
@@ -143,6 +170,15 @@ func (f *fakeAWS) setAlias(name, version string, weights map[string]float64) {
 	defer f.mu.Unlock()
 	f.rev++
 	f.aliases[name] = &Alias{Name: name, ARN: fnARN + ":" + name, FunctionVersion: version, Weights: copyWeights(weights), RevisionID: "r" + strconv.Itoa(f.rev)}
+}
+
+// splitByKilledRelease leaves the alias as a release killed mid-shift does: split, with
+// its lease run out.
+func (f *fakeAWS) splitByKilledRelease(name, version string, weights map[string]float64) {
+	f.setAlias(name, version, weights)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.aliases[name].Description = Lease{ReleaseID: "d-killed", Holder: "ci@runner", Until: t0.Add(-time.Second)}.String()
 }
 
 func (f *fakeAWS) alias(name string) (Alias, bool) {
@@ -187,11 +223,21 @@ func (f *fakeAWS) GetVersion(ctx context.Context, function, version string) (Ver
 	if err := f.enter(ctx, "GetVersion"); err != nil {
 		return Version{}, err
 	}
+	if f.getVersionErr != nil {
+		if err := f.getVersionErr(f.calls["GetVersion"], version); err != nil {
+			return Version{}, err
+		}
+	}
 	if function != fnName && function != fnARN {
 		return Version{}, notFound("function " + function)
 	}
 	if version == "$LATEST" {
-		return Version{Version: "$LATEST", ARN: fnARN + ":$LATEST", CodeSha256: f.latestSha, State: "Active"}, nil
+		l := f.latest
+		l.Version, l.ARN, l.CodeSha256, l.State = "$LATEST", fnARN+":$LATEST", f.latestSha, "Active"
+		if f.latestStatus != nil {
+			l.LastUpdateStatus = f.latestStatus(f.clock.elapsed())
+		}
+		return l, nil
 	}
 	for _, v := range f.versions {
 		if v.Version == version {
@@ -216,15 +262,26 @@ func (f *fakeAWS) PublishVersion(ctx context.Context, function, codeSha256, desc
 	if err := f.enter(ctx, "PublishVersion"); err != nil {
 		return Version{}, err
 	}
+	if f.publishErr != nil {
+		if err := f.publishErr(f.calls["PublishVersion"]); err != nil {
+			return Version{}, err
+		}
+	}
+	if f.beforePublish != nil {
+		f.beforePublish()
+	}
 	if f.enforceSha && codeSha256 != "" && codeSha256 != f.latestSha {
-		return Version{}, fmt.Errorf("PreconditionFailedException: %w", ErrConflict)
+		// Lambda: 400 InvalidParameterValueException.
+		return Version{}, fmt.Errorf("InvalidParameterValueException: CodeSHA256 (%s) is different from current CodeSHA256 in $LATEST (%s). Please try again with the current CodeSHA256.: %w",
+			codeSha256, f.latestSha, ErrInvalidParameter)
 	}
 	n := 1
 	if len(f.versions) > 0 {
 		n, _ = strconv.Atoi(f.versions[len(f.versions)-1].Version)
 		n++
 	}
-	v := Version{Version: strconv.Itoa(n), ARN: fnARN + ":" + strconv.Itoa(n), CodeSha256: f.latestSha, Description: description, State: f.publishState}
+	v := Version{Version: strconv.Itoa(n), ARN: fnARN + ":" + strconv.Itoa(n), CodeSha256: f.latestSha, Description: description, State: f.publishState,
+		Role: f.latest.Role, DeadLetterTarget: f.latest.DeadLetterTarget}
 	f.versions = append(f.versions, v)
 	// A Pending version becomes Active on the next read.
 	if f.publishState == "Pending" {
@@ -263,6 +320,9 @@ func (f *fakeAWS) GetAlias(ctx context.Context, function, alias string) (Alias, 
 	}
 	c := *a
 	c.Weights = copyWeights(a.Weights)
+	if f.clock.Now().Before(f.transientUntil) && len(c.Weights) == 0 {
+		c.Weights = map[string]float64{f.transientFrom: 0.3}
+	}
 	return c, nil
 }
 
@@ -290,12 +350,20 @@ func (f *fakeAWS) CreateAlias(ctx context.Context, function, alias, version, des
 		f.mu.Unlock()
 		return Alias{}, err
 	}
+	if f.onCreate != nil {
+		if err := f.onCreate(); err != nil {
+			f.mu.Unlock()
+			return Alias{}, err
+		}
+	}
 	if _, ok := f.aliases[alias]; ok {
 		f.mu.Unlock()
-		return Alias{}, fmt.Errorf("ResourceConflictException: alias exists: %w", ErrConflict)
+		// Lambda: 409 ResourceConflictException "Alias already exists: <alias ARN>".
+		return Alias{}, fmt.Errorf("ResourceConflictException: Alias already exists: %s:%s: %w", fnARN, alias, ErrAlreadyExists)
 	}
 	f.rev++
-	a := &Alias{Name: alias, ARN: fnARN + ":" + alias, FunctionVersion: version, RevisionID: "r" + strconv.Itoa(f.rev)}
+	a := &Alias{Name: alias, ARN: fnARN + ":" + alias, FunctionVersion: version, RevisionID: "r" + strconv.Itoa(f.rev), Description: description}
+	f.descriptions = append(f.descriptions, description)
 	f.aliases[alias] = a
 	f.writes++
 	out := *a
@@ -327,12 +395,31 @@ func (f *fakeAWS) UpdateAlias(ctx context.Context, u AliasUpdate) (Alias, error)
 		return Alias{}, notFound("alias " + u.Alias)
 	}
 	if u.RevisionID != "" && u.RevisionID != a.RevisionID {
-		return Alias{}, fmt.Errorf("PreconditionFailedException: revision %s is not %s: %w", u.RevisionID, a.RevisionID, ErrConflict)
+		// Lambda: 412 PreconditionFailedException.
+		return Alias{}, fmt.Errorf("PreconditionFailedException: The Revision Id provided does not match the latest Revision Id. Call the GetAlias API to retrieve the latest Revision Id: %w", ErrConflict)
 	}
 	f.rev++
+	if d, ok := ctx.Deadline(); ok {
+		f.deadlines = append(f.deadlines, time.Until(d))
+	}
+	moved := !(aliasShape{version: u.FunctionVersion, weights: u.Weights}).matches(*a)
+	if f.transient > 0 && a.FunctionVersion != u.FunctionVersion && len(u.Weights) == 0 {
+		f.transientUntil, f.transientFrom = f.clock.Now().Add(f.transient), a.FunctionVersion
+	}
 	a.FunctionVersion, a.Weights, a.RevisionID = u.FunctionVersion, copyWeights(u.Weights), "r"+strconv.Itoa(f.rev)
-	f.writes++
-	f.updates = append(f.updates, u)
+	if f.float32Weights {
+		for k, v := range a.Weights {
+			a.Weights[k] = float64(float32(v))
+		}
+	}
+	if u.Description != nil {
+		a.Description = *u.Description
+		f.descriptions = append(f.descriptions, *u.Description)
+	}
+	if moved {
+		f.writes++
+		f.updates = append(f.updates, u)
+	}
 	if f.afterUpdate != nil {
 		if err := f.afterUpdate(n); err != nil {
 			return Alias{}, err
@@ -370,7 +457,7 @@ func (f *fakeAWS) Invoke(ctx context.Context, function string, payload []byte) (
 	h := f.hooks[function]
 	f.mu.Unlock()
 	if h == nil {
-		return InvokeResult{StatusCode: 200, Payload: []byte("null")}, nil
+		return InvokeResult{Payload: []byte("null")}, nil
 	}
 	return h(p)
 }

@@ -2,10 +2,14 @@ package shift
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 )
+
+// This file owns the gates held against a release while the target takes traffic, the
+// alarm gate, and the hold that polls them.
 
 // gate is a check held against a release while the target takes traffic: polled through
 // every hold and once more after promotion. Alarms are one gate, metric gates another
@@ -55,20 +59,26 @@ type alarmGate struct {
 	names  []string
 }
 
-// states reads every alarm, MaxAlarmsPerCall names per DescribeAlarms call.
+// states reads every alarm, MaxAlarmsPerCall names per DescribeAlarms call. A batch that
+// cannot be read does not hide the others: the states read are returned with the error.
 func (g alarmGate) states(ctx context.Context) (map[string]AlarmState, error) {
 	out := make(map[string]AlarmState, len(g.names))
+	var errs []error
 	for i := 0; i < len(g.names); i += MaxAlarmsPerCall {
 		batch := g.names[i:min(i+MaxAlarmsPerCall, len(g.names))]
 		got, err := g.alarms.DescribeAlarms(ctx, batch)
 		if err != nil {
-			return nil, err
+			errs = append(errs, err)
+			if ctx.Err() != nil {
+				break
+			}
+			continue
 		}
 		for _, s := range got {
 			out[s.Name] = s
 		}
 	}
-	return out, nil
+	return out, errors.Join(errs...)
 }
 
 func (g alarmGate) missing(states map[string]AlarmState) []string {
@@ -100,20 +110,22 @@ func (alarmGate) readNext() string {
 
 func (g alarmGate) check(ctx context.Context, at checkpoint) (verdict, error) {
 	states, err := g.states(ctx)
+	// An alarm in ALARM trips the release even when others could not be read: a read
+	// failure forgiven by ignore_poll_alarm_failure must not hide it.
+	if firing := g.firing(states); len(firing) > 0 {
+		return verdict{
+			tripped: true,
+			cause:   fmt.Sprintf("%s %s", quoteAlarms(names(firing), "is in ALARM", "are in ALARM"), at.where),
+			reason:  reasons(firing),
+			next:    "Find out why the alarm fired and fix it, then run terraform apply again (ignore_alarms = true ships a hotfix regardless).",
+		}, nil
+	}
 	if err != nil {
 		return verdict{}, err
 	}
 	// An alarm deleted mid-release can no longer protect it: treat it as unreadable.
 	if missing := g.missing(states); len(missing) > 0 {
-		return verdict{}, fmt.Errorf("%s", quoteList("alarm", missing, "no longer exists", "no longer exist"))
-	}
-	if firing := g.firing(states); len(firing) > 0 {
-		return verdict{
-			tripped: true,
-			cause:   fmt.Sprintf("%s %s", quoteList("alarm", names(firing), "is in ALARM", "are in ALARM"), at.where),
-			reason:  reasons(firing),
-			next:    "Find out why the alarm fired and fix it, then run terraform apply again (ignore_alarms = true ships a hotfix regardless).",
-		}, nil
+		return verdict{}, fmt.Errorf("%s", quoteAlarms(missing, "no longer exists", "no longer exist"))
 	}
 	counts := map[string]int{}
 	for _, s := range states {
@@ -155,7 +167,7 @@ func (x *run) checkGates(where string) *failure {
 // ignore_poll_alarm_failure; then the failure is recorded and the release goes on.
 func (x *run) pollGates(at checkpoint) *failure {
 	at.now = x.clock.Now()
-	at.canary, at.baseline = x.target.Version, x.previous
+	at.canary, at.baseline = x.target.Version, x.previous()
 	for _, g := range x.gates {
 		v, err := g.check(x.ctx, at)
 		if err != nil {
@@ -200,8 +212,8 @@ func (x *run) ignoreRead(what string) {
 // poll interval; the last wait is shorter when d is not a multiple of the interval, so
 // the last check falls at the end of the hold.
 func (x *run) hold(d time.Duration, where string) *failure {
-	x.stepStart = x.clock.Now()
-	deadline := x.stepStart.Add(d)
+	start := x.clock.Now()
+	deadline := start.Add(d)
 	for first := true; ; first = false {
 		if err := x.ctx.Err(); err != nil {
 			return x.interrupted(err, "the hold "+where)
@@ -209,11 +221,11 @@ func (x *run) hold(d time.Duration, where string) *failure {
 		at := checkpoint{
 			where:     where,
 			holding:   true,
-			stepStart: x.stepStart,
+			stepStart: start,
 			hold:      d,
 			first:     first,
 			last:      !x.clock.Now().Before(deadline),
-			percent:   x.percent,
+			percent:   x.percent(),
 		}
 		if f := x.pollGates(at); f != nil {
 			return f
@@ -226,10 +238,8 @@ func (x *run) hold(d time.Duration, where string) *failure {
 		if len(x.gates) > 0 {
 			wait = min(x.interval, left)
 		}
-		select {
-		case <-x.ctx.Done():
-			return x.interrupted(x.ctx.Err(), "the hold "+where)
-		case <-x.clock.After(wait):
+		if err := pause(x.ctx, x.clock, wait); err != nil {
+			return x.interrupted(err, "the hold "+where)
 		}
 	}
 }

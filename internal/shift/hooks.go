@@ -2,9 +2,27 @@ package shift
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
+	"time"
+	"unicode/utf8"
 )
+
+// This file owns the lifecycle hooks: the payload a hook receives, invoking it exactly
+// once, and reading its verdict.
+
+// A throttled Invoke (429) never ran the function, so it is tried again, up to
+// hookThrottleRetries times, backing off from hookFirstBackoff. Nothing else is retried: a
+// hook may not be idempotent, and an Invoke whose answer was lost may have run it.
+const (
+	hookThrottleRetries = 4
+	hookFirstBackoff    = 2 * time.Second
+)
+
+// maxHookText bounds a hook's reason and output in messages, the timeline and state: a
+// hook may answer with megabytes.
+const maxHookText = 300
 
 // hookKind is one of the two lifecycle hooks.
 type hookKind struct {
@@ -17,7 +35,7 @@ var (
 	postTraffic = hookKind{attr: "post_traffic", event: "PostTraffic"}
 )
 
-// HookPayload is the JSON a hook function receives (SPEC 3.2).
+// HookPayload is the JSON a hook function receives.
 type HookPayload struct {
 	DeploymentID                  string `json:"DeploymentId"`
 	LifecycleEventHookExecutionID string `json:"LifecycleEventHookExecutionId"`
@@ -41,7 +59,7 @@ func (x *run) runHook(k hookKind, function, where string) *failure {
 		LifecycleEvent:                k.event,
 		FunctionName:                  x.fn.Name,
 		Alias:                         x.r.Alias,
-		CurrentVersion:                x.previous,
+		CurrentVersion:                x.previous(),
 		TargetVersion:                 x.target.Version,
 		TargetVersionARN:              x.target.ARN,
 	})
@@ -49,19 +67,33 @@ func (x *run) runHook(k hookKind, function, where string) *failure {
 		return &failure{cause: fmt.Sprintf("could not encode the %s hook payload: %v", k.attr, err), err: err}
 	}
 	x.record(EventHook, "%s %s invoked", k.attr, function)
-	res, err := x.e.AWS.Invoker.Invoke(x.ctx, function, payload)
+	res, err := x.invokeOnce(function, payload)
 	if err != nil {
 		if cerr := x.ctx.Err(); cerr != nil {
 			return x.interrupted(cerr, fmt.Sprintf("the %s hook %s", k.attr, function))
 		}
-		x.record(EventTrip, "%s hook %s could not be invoked: %v", k.attr, function, err)
+		msg := clip(err.Error(), maxHookText)
+		if errors.Is(err, ErrOutcomeUnknown) {
+			x.record(EventTrip, "%s hook %s: its answer was lost (%s); it may have run", k.attr, function, msg)
+			return &failure{
+				cause: fmt.Sprintf("%s hook %q gave no answer %s: %s; the hook may have run, and it is not invoked twice", k.attr, function, where, msg),
+				next:  "Check the hook's logs in CloudWatch Logs to see whether it ran and what it found, then run terraform apply again.",
+				err:   err,
+			}
+		}
+		x.record(EventTrip, "%s hook %s could not be invoked: %s", k.attr, function, msg)
+		next := "Check that the provider may call lambda:InvokeFunction on the hook, then run terraform apply again."
+		if errors.Is(err, ErrThrottled) {
+			next = "Lambda kept throttling the hook's invocations (it never ran); raise its concurrency or run terraform apply again later."
+		}
 		return &failure{
-			cause: fmt.Sprintf("%s hook %q could not be invoked %s: %v", k.attr, function, where, err),
-			next:  "Check that the provider may call lambda:InvokeFunction on the hook, then run terraform apply again.",
+			cause: fmt.Sprintf("%s hook %q could not be invoked %s: %s", k.attr, function, where, msg),
+			next:  next,
 			err:   err,
 		}
 	}
 	if reason, failed := hookVerdict(res); failed {
+		reason = clip(reason, maxHookText)
 		x.record(EventTrip, "%s hook %s failed: %s", k.attr, function, reason)
 		return &failure{
 			cause: fmt.Sprintf("%s hook %q failed %s: %s", k.attr, function, where, reason),
@@ -90,7 +122,7 @@ func hookVerdict(res InvokeResult) (reason string, failed bool) {
 			}
 		}
 		if p := strings.TrimSpace(string(res.Payload)); p != "" {
-			reason += ": " + truncate(p, 300)
+			reason += ": " + p
 		}
 		return reason, true
 	}
@@ -109,9 +141,31 @@ func hookVerdict(res InvokeResult) (reason string, failed bool) {
 	return "status Failed (no reason or message given)", true
 }
 
-func truncate(s string, n int) string {
+// invokeOnce invokes a hook, trying again only while Lambda throttles (a throttled
+// request never ran).
+func (x *run) invokeOnce(function string, payload []byte) (InvokeResult, error) {
+	backoff := hookFirstBackoff
+	for retry := 0; ; retry++ {
+		res, err := x.e.AWS.Invoker.Invoke(x.ctx, function, payload)
+		if !errors.Is(err, ErrThrottled) || errors.Is(err, ErrOutcomeUnknown) || retry == hookThrottleRetries {
+			return res, err
+		}
+		x.record(EventHook, "%s throttled; invoking it again in %s", function, backoff)
+		if perr := pause(x.ctx, x.clock, backoff); perr != nil {
+			return res, err
+		}
+		backoff *= 2
+	}
+}
+
+// clip cuts s to about n bytes (on a character boundary) and says how much was cut.
+func clip(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
-	return s[:n] + "…"
+	cut := n
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s… (%d bytes cut)", s[:cut], len(s)-cut)
 }

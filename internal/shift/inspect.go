@@ -4,7 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 )
+
+// This file owns what the provider asks outside a release: what an alias serves now
+// (refresh) and removing it (destroy).
 
 // Known is a version whose code hash the caller already holds (from state). A published
 // version's code never changes, so Inspect need not ask for it again.
@@ -13,21 +17,41 @@ type Known struct {
 	CodeSha256 string
 }
 
-// Inspect reports what an alias serves now, for Terraform's Read: the function, the
-// alias's primary version and weights, and the primary version's code hash. A missing
-// function or alias is an error wrapping ErrNotFound. It costs one GetAlias call, and a
-// GetVersion call only when the alias serves a version other than known.
+// inspectTransientLimit bounds how long Inspect waits for Lambda's own routing weights to
+// clear: a refresh should not stall for long behind an alias someone else split.
+const inspectTransientLimit = 30 * time.Second
+
+// Inspect reports what an alias serves now, for Terraform's Read: the alias's primary
+// version and weights, and the primary version's code hash. A missing function or alias
+// is an error wrapping ErrNotFound. It costs one GetAlias call, and a GetVersion call only
+// when the alias serves a version other than known.
+//
+// Weights on an alias a finished release left on its primary (its Released mark) are what
+// Lambda shows for a while after a version change on an alias with provisioned
+// concurrency: Inspect waits for them to clear (up to inspectTransientLimit) rather than
+// report a pending release. A split left by a release carries its lease and is reported at
+// once.
 func (e *Engine) Inspect(ctx context.Context, function, alias string, known Known) (Live, error) {
 	// GetAlias answers not-found for a missing function as for a missing alias.
-	a, err := e.AWS.Aliases.GetAlias(ctx, function, alias)
+	g := newGuard(e.AWS, e.clock(), function, alias)
+	a, err := g.read(ctx)
 	if errors.Is(err, ErrNotFound) {
 		return Live{}, fmt.Errorf("alias %s of function %s: %w", alias, function, ErrNotFound)
 	}
 	if err != nil {
 		return Live{}, fmt.Errorf("read alias %s of function %s: %w", alias, function, err)
 	}
+	if settling(a) {
+		primary := aliasShape{version: a.FunctionVersion}
+		err = waitUntil(ctx, g.clock, g.clock.Now().Add(inspectTransientLimit), transientPollInterval, func() (bool, error) {
+			a, err = g.read(ctx)
+			return err != nil || !transientOf(primary, a), err
+		})
+		if err != nil && !errors.Is(err, errWaitTimedOut) {
+			return Live{}, fmt.Errorf("read alias %s of function %s: %w", alias, function, err)
+		}
+	}
 	live := Live{
-		Function: functionOf(Version{ARN: a.ARN}),
 		AliasARN: a.ARN,
 		Version:  a.FunctionVersion,
 		Weights:  copyWeights(nonZero(a.Weights)),

@@ -7,12 +7,8 @@ import (
 	"time"
 )
 
-// Waiting for a freshly published version to become Active (Lambda builds VPC and
-// SnapStart versions asynchronously).
-const (
-	activePollInterval = 2 * time.Second
-	activeWaitLimit    = 5 * time.Minute
-)
+// This file owns preflight: everything checked before anything changes, and finding or
+// publishing the version to release (publishing comes last: it is the first change).
 
 // validate refuses a Release the provider should have refused at plan time, so that a
 // hand-built Release cannot reach AWS.
@@ -36,9 +32,8 @@ func (x *run) validate() *failure {
 	}
 }
 
-// preflight checks everything that can be checked before anything changes (SPEC 3.2
-// step 1), then finds or publishes the version to release. Publishing comes last: it is
-// the first change.
+// preflight checks everything that can be checked before anything changes, then finds or
+// publishes the version to release.
 func (x *run) preflight() *failure {
 	r, aws := x.r, x.e.AWS
 	fns := aws.Functions
@@ -49,12 +44,12 @@ func (x *run) preflight() *failure {
 		v, err := fns.GetVersion(x.ctx, r.Function, r.Version)
 		if err == nil {
 			x.fn = functionOf(v)
-			x.setTarget(v)
 		} else if f := x.readFunction(); f != nil {
 			return f
-		} else if _, f := x.publishedVersion(r.Version); f != nil {
+		} else if v, f = x.publishedVersion(r.Version); f != nil {
 			return f
 		}
+		x.setTarget(v)
 	} else if f := x.readFunction(); f != nil {
 		return f
 	}
@@ -84,34 +79,35 @@ func (x *run) preflight() *failure {
 		return f
 	}
 
-	cur, err := aws.Aliases.GetAlias(x.ctx, r.Function, r.Alias)
-	switch {
-	case errors.Is(err, ErrNotFound):
-		x.exists = false
-		x.lastSeenGone = true
-	case err != nil:
+	exists, err := x.guard.find(x.ctx)
+	if err != nil {
 		return x.apiFailure(err, "read alias "+r.Alias)
-	default:
-		x.exists = true
-		x.see(cur)
-		x.left = aliasShape{version: cur.FunctionVersion, weights: copyWeights(nonZero(cur.Weights))}
-		x.previous = cur.FunctionVersion
-		x.res.PreviousVersion = cur.FunctionVersion
-		x.res.AliasARN = cur.ARN
+	}
+	if exists {
+		x.res.AliasARN = x.guard.found.ARN
+	}
+	if f := x.checkLease(); f != nil {
+		return f
+	}
+	if f := x.settleFound(); f != nil {
+		return f
 	}
 
 	if r.CodeSha256 != "" {
 		if f := x.resolveByHash(); f != nil {
 			return f
 		}
+	} else if f := x.routable(x.target); f != nil {
+		return f
 	}
 	if f := x.waitActive(); f != nil {
 		return f
 	}
+	x.checkFlipFlop()
 
 	alias := "does not exist yet (first release)"
-	if x.exists {
-		alias = "serves " + x.left.String()
+	if exists {
+		alias = "serves " + x.guard.left.String()
 	}
 	x.record(EventPreflight, "ok: function %s, version %s, alias %s %s", x.fn.Name, x.target.Version, r.Alias, alias)
 	return nil
@@ -125,7 +121,6 @@ func (x *run) setTarget(v Version) {
 	x.res.TargetVersion = v.Version
 }
 
-// publishedVersion reads a version to release in version mode.
 // readFunction checks the function exists and records its name and ARN.
 func (x *run) readFunction() *failure {
 	fn, err := x.e.AWS.Functions.GetFunction(x.ctx, x.r.Function)
@@ -153,6 +148,7 @@ func functionOf(v Version) Function {
 	return Function{Name: parts[6], ARN: strings.Join(parts[:7], ":")}
 }
 
+// publishedVersion reads a version to release in version mode.
 func (x *run) publishedVersion(version string) (Version, *failure) {
 	v, err := x.e.AWS.Functions.GetVersion(x.ctx, x.r.Function, version)
 	if errors.Is(err, ErrNotFound) {
@@ -168,20 +164,33 @@ func (x *run) publishedVersion(version string) (Version, *failure) {
 	return v, nil
 }
 
+// usable says a version can take traffic now or soon (Inactive and Failed ones cannot).
+func usable(v Version) bool {
+	s := versionState(v)
+	return s == stateActive || s == statePending
+}
+
 // resolveByHash finds the version to release in code_sha256 mode: the live version when
-// its hash matches (so nothing moves), else the newest published version with the hash,
-// else a new version published from $LATEST with the hash as precondition.
+// its hash matches (so nothing moves), else the newest usable published version with the
+// hash, else a new version published from $LATEST with the hash as precondition.
+//
+// A version with the hash that is Inactive (Lambda deactivates versions left idle for
+// weeks) or Failed is not reused: a new version is published from $LATEST when it has the
+// hash, which needs no invocation of the user's code. Lambda publishes nothing new when
+// neither code nor configuration changed since the newest version; if that newest version
+// is the Inactive one, waitActive says how to wake it (invoke it once) or what to change.
 func (x *run) resolveByHash() *failure {
 	r, fns := x.r, x.e.AWS.Functions
+	g := x.guard
 
-	if x.exists && len(nonZero(x.left.weights)) == 0 {
-		v, err := fns.GetVersion(x.ctx, r.Function, x.left.version)
-		if err == nil && v.CodeSha256 == r.CodeSha256 && v.Version != "$LATEST" {
+	if g.exists() && len(nonZero(g.left.weights)) == 0 {
+		v, err := x.previousVersion()
+		if err == nil && v.CodeSha256 == r.CodeSha256 && v.Version != "$LATEST" && usable(v) {
 			x.setTarget(v)
 			return nil
 		}
 		if err != nil && !errors.Is(err, ErrNotFound) {
-			return x.apiFailure(err, "read version "+x.left.version)
+			return x.apiFailure(err, "read version "+g.left.version)
 		}
 	}
 
@@ -189,24 +198,44 @@ func (x *run) resolveByHash() *failure {
 	if err != nil {
 		return x.apiFailure(err, "list the versions of "+x.fn.Name)
 	}
+	var unusable []string
 	for _, v := range sortedVersions(versions) {
-		if v.CodeSha256 == r.CodeSha256 {
-			x.setTarget(v)
-			x.record(EventPublished, "reusing version %s: it already has code_sha256 %s", v.Version, r.CodeSha256)
-			return nil
+		if v.CodeSha256 != r.CodeSha256 {
+			continue
 		}
+		if !usable(v) {
+			unusable = append(unusable, fmt.Sprintf("%s (%s)", v.Version, v.State))
+			continue
+		}
+		if f := x.routable(v); f != nil {
+			return f
+		}
+		x.setTarget(v)
+		x.record(EventPublished, "version %s reused: it already has code_sha256 %s", v.Version, r.CodeSha256)
+		return nil
 	}
 
-	v, err := fns.PublishVersion(x.ctx, r.Function, r.CodeSha256, r.Description)
-	if errors.Is(err, ErrConflict) {
+	latest, err := waitFunctionUpdated(x.ctx, x.clock, fns, r.Function)
+	if err != nil {
+		return x.waitFailure(err, "wait for the function's last update to finish before publishing")
+	}
+	if latest.CodeSha256 != r.CodeSha256 {
 		return &failure{
-			cause: fmt.Sprintf("$LATEST changed under the release: AWS refused to publish it because its code no longer has code_sha256 %s; nothing was changed", r.CodeSha256),
-			next:  "Someone or something updated the function's code during the apply; run terraform plan and apply again.",
-			err:   err,
+			cause: fmt.Sprintf("code_sha256 %s matches no published version of %s, and $LATEST has code_sha256 %s; nothing was changed",
+				r.CodeSha256, x.fn.Name, latest.CodeSha256),
+			next: "Deploy the code with that hash to the function first (aws_lambda_function with source_code_hash = filebase64sha256(the zip)), " +
+				"or set code_sha256 to the hash of the code to release: filebase64sha256 of its zip, not filesha256 (hex).",
 		}
 	}
-	if err != nil {
-		return x.apiFailure(err, "publish $LATEST of "+x.fn.Name)
+	if f := x.routable(latest); f != nil {
+		return f
+	}
+	if len(unusable) > 0 {
+		x.record(EventWarning, "versions with code_sha256 %s cannot take traffic: %s; publishing $LATEST anew", r.CodeSha256, strings.Join(unusable, ", "))
+	}
+	v, f := x.publish()
+	if f != nil {
+		return f
 	}
 	if v.CodeSha256 != r.CodeSha256 {
 		return &failure{
@@ -216,40 +245,158 @@ func (x *run) resolveByHash() *failure {
 		}
 	}
 	x.setTarget(v)
-	x.record(EventPublished, "published version %s from $LATEST (code_sha256 %s)", v.Version, v.CodeSha256)
+	x.record(EventPublished, "version %s from $LATEST (code_sha256 %s)", v.Version, v.CodeSha256)
 	return nil
 }
 
-// waitActive makes sure the target is Active, waiting a while for a Pending one.
-func (x *run) waitActive() *failure {
-	deadline := x.clock.Now().Add(activeWaitLimit)
+// Backoff between PublishVersion attempts refused because the function is being updated.
+const (
+	publishFirstBackoff = time.Second
+	publishMaxBackoff   = 16 * time.Second
+)
+
+// publish publishes $LATEST with the hash as precondition. A function being updated
+// refuses it (409 "An update is in progress"): the update is waited for and the publish
+// tried again, backing off, within lambdaWaitLimit.
+func (x *run) publish() (Version, *failure) {
+	r, fns := x.r, x.e.AWS.Functions
+	deadline := waitDeadline(x.ctx, x.clock)
+	backoff := publishFirstBackoff
 	for {
-		v := x.target
-		switch v.State {
-		case "", "Active":
-			return nil
-		case "Pending":
-			if x.clock.Now().After(deadline) {
-				return &failure{
-					cause: fmt.Sprintf("version %s is still Pending after %s; nothing was changed", v.Version, activeWaitLimit),
-					next:  "Look at the function's state reason in the Lambda console, then run terraform apply again.",
-				}
+		v, err := fns.PublishVersion(x.ctx, r.Function, r.CodeSha256, r.Description)
+		switch {
+		case err == nil:
+			return v, nil
+		case errors.Is(err, ErrInvalidParameter) || errors.Is(err, ErrConflict):
+			// $LATEST had the hash a moment ago (it was just read); AWS refusing the
+			// precondition now means its code changed in between.
+			return Version{}, &failure{
+				cause: fmt.Sprintf("$LATEST changed under the release: AWS refused to publish it because its code no longer has code_sha256 %s (%v); nothing was changed", r.CodeSha256, err),
+				next:  "Someone or something updated the function's code during the apply; run terraform plan and apply again.",
+				err:   err,
 			}
-			select {
-			case <-x.ctx.Done():
-				return x.interrupted(x.ctx.Err(), "waiting for version "+v.Version+" to become Active")
-			case <-x.clock.After(activePollInterval):
+		case !errors.Is(err, ErrUpdateInProgress):
+			return Version{}, x.apiFailure(err, "publish $LATEST of "+x.fn.Name)
+		}
+		if !x.clock.Now().Add(backoff).Before(deadline) {
+			return Version{}, &failure{
+				cause: fmt.Sprintf("could not publish $LATEST of %s: the function was still being updated after %s (%v); nothing was changed", x.fn.Name, lambdaWaitLimit, err),
+				next:  "Wait for the function's update to finish (its LastUpdateStatus in the Lambda console), then run terraform apply again.",
+				err:   err,
 			}
-			nv, err := x.e.AWS.Functions.GetVersion(x.ctx, x.r.Function, v.Version)
-			if err != nil {
-				return x.apiFailure(err, "read version "+v.Version)
-			}
-			x.setTarget(nv)
-		default:
+		}
+		x.record(EventPublished, "the function is being updated; publishing again in %s", backoff)
+		if err := pause(x.ctx, x.clock, backoff); err != nil {
+			return Version{}, x.interrupted(err, "waiting to publish $LATEST")
+		}
+		if _, err := waitFunctionUpdated(x.ctx, x.clock, fns, r.Function); err != nil {
+			return Version{}, x.waitFailure(err, "wait for the function's last update to finish before publishing")
+		}
+		backoff = min(2*backoff, publishMaxBackoff)
+	}
+}
+
+// waitFailure turns an error of a wait for Lambda into a failure.
+func (x *run) waitFailure(err error, doing string) *failure {
+	if cerr := x.ctx.Err(); cerr != nil {
+		return x.interrupted(cerr, doing)
+	}
+	if errors.Is(err, errWaitTimedOut) {
+		return &failure{
+			cause: fmt.Sprintf("could not %s: %v; nothing was changed", doing, err),
+			next:  "Look at the function's state and last update status in the Lambda console, then run terraform apply again.",
+		}
+	}
+	return x.apiFailure(err, doing)
+}
+
+// previousVersion reads the version the alias serves (once per release).
+func (x *run) previousVersion() (Version, error) {
+	if x.prev != nil {
+		return *x.prev, nil
+	}
+	v, err := findVersion(x.ctx, x.e.AWS.Functions, x.r.Function, x.previous())
+	if err == nil {
+		x.prev = &v
+	}
+	return v, err
+}
+
+// routable refuses a gradual release Lambda would refuse: weights route traffic only
+// between versions with the same execution role and dead-letter configuration, and never
+// to or from $LATEST (Lambda developer guide, "Alias routing configuration";
+// InvalidParameterValueException otherwise). It is checked before anything changes.
+// candidate is the version to release, or $LATEST about to be published as it.
+func (x *run) routable(candidate Version) *failure {
+	prev := x.previous()
+	if len(x.r.Schedule.Steps) == 0 || prev == "" || prev == candidate.Version {
+		return nil // AllAtOnce, first release, or nothing moves
+	}
+	allAtOnce := "A release AllAtOnce (leave traffic_shift out) moves the alias in one write and works; later releases between versions that match can shift gradually."
+	if prev == "$LATEST" {
+		return &failure{
+			cause: fmt.Sprintf("alias %s serves $LATEST, and Lambda cannot route weighted traffic between $LATEST and a version, so a gradual release cannot start; nothing was changed", x.r.Alias),
+			next:  allAtOnce,
+		}
+	}
+	pv, err := x.previousVersion()
+	if err != nil {
+		return x.apiFailure(err, "read version "+prev+", which alias "+x.r.Alias+" serves")
+	}
+	name := "version " + candidate.Version
+	if candidate.Version == "$LATEST" {
+		name = "$LATEST (the version to publish)"
+	}
+	var diffs []string
+	if pv.Role != candidate.Role {
+		diffs = append(diffs, fmt.Sprintf("execution role %s, not %s", orNone(candidate.Role), orNone(pv.Role)))
+	}
+	if pv.DeadLetterTarget != candidate.DeadLetterTarget {
+		diffs = append(diffs, fmt.Sprintf("dead-letter target %s, not %s", orNone(candidate.DeadLetterTarget), orNone(pv.DeadLetterTarget)))
+	}
+	if len(diffs) == 0 {
+		return nil
+	}
+	return &failure{
+		cause: fmt.Sprintf("%s has %s as version %s (live on alias %s) has; Lambda routes weighted traffic only between versions with the same execution role and dead-letter configuration, so a gradual release cannot start; nothing was changed",
+			name, strings.Join(diffs, " and "), prev, x.r.Alias),
+		next: allAtOnce + " Or give the new code the same role and dead-letter configuration as version " + prev + ".",
+	}
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return s
+}
+
+// waitActive makes sure the target can take traffic, waiting a while for a Pending one.
+func (x *run) waitActive() *failure {
+	v, err := waitVersionActive(x.ctx, x.clock, x.e.AWS.Functions, x.r.Function, x.target)
+	if err != nil {
+		if errors.Is(err, errWaitTimedOut) {
 			return &failure{
-				cause: fmt.Sprintf("version %s is %s, not Active; nothing was changed", v.Version, v.State),
-				next:  "An Inactive version becomes Active when invoked; a Failed one needs a new version. Then run terraform apply again.",
+				cause: fmt.Sprintf("%v; nothing was changed", err),
+				next:  "Look at the version's state reason in the Lambda console, then run terraform apply again.",
 			}
+		}
+		return x.waitFailure(err, "wait for version "+x.target.Version+" to become Active")
+	}
+	x.setTarget(v)
+	switch versionState(v) {
+	case stateActive:
+		return nil
+	case stateInactive:
+		return &failure{
+			cause: fmt.Sprintf("version %s is Inactive, not Active (Lambda deactivates versions left idle for weeks); nothing was changed", v.Version),
+			next: fmt.Sprintf("Invoke it once to make Lambda reactivate it (aws lambda invoke --function-name %s:%s out.json), wait for its state to be Active, then run terraform apply again; or release new code.",
+				x.fn.Name, v.Version),
+		}
+	default:
+		return &failure{
+			cause: fmt.Sprintf("version %s is %s, not Active; nothing was changed", v.Version, v.State),
+			next:  "A Failed version cannot take traffic: see its state reason in the Lambda console, fix the cause, and release a new version.",
 		}
 	}
 }
@@ -298,24 +445,23 @@ func (x *run) preflightAlarms() *failure {
 		}
 		x.ignoreRead(g.reads())
 		x.record(EventWarning, "could not read alarm states in preflight (%v); going on (ignore_poll_alarm_failure)", err)
-	} else {
-		if missing := g.missing(states); len(missing) > 0 {
+	} else if missing := g.missing(states); len(missing) > 0 {
+		return &failure{
+			cause: fmt.Sprintf("%s; nothing was changed", quoteAlarms(missing, "does not exist", "do not exist")),
+			next:  "Check the alarm names in alarms (and the provider's region), or remove the ones that are gone.",
+			err:   ErrNotFound,
+		}
+	}
+	// The alarms that could be read still gate, whatever could not be read.
+	if firing := g.firing(states); len(firing) > 0 {
+		if !r.IgnoreAlarms {
 			return &failure{
-				cause: fmt.Sprintf("%s; nothing was changed", quoteList("alarm", missing, "does not exist", "do not exist")),
-				next:  "Check the alarm names in alarms (and the provider's region), or remove the ones that are gone.",
-				err:   ErrNotFound,
+				cause:  fmt.Sprintf("%s before the release started; nothing was changed", quoteAlarms(names(firing), "is already in ALARM", "are already in ALARM")),
+				reason: reasons(firing),
+				next:   "Wait for the alarms to return to OK, or set ignore_alarms = true to ship a hotfix regardless.",
 			}
 		}
-		if firing := g.firing(states); len(firing) > 0 {
-			if !r.IgnoreAlarms {
-				return &failure{
-					cause:  fmt.Sprintf("%s before the release started; nothing was changed", quoteList("alarm", names(firing), "is already in ALARM", "are already in ALARM")),
-					reason: reasons(firing),
-					next:   "Wait for the alarms to return to OK, or set ignore_alarms = true to ship a hotfix regardless.",
-				}
-			}
-			x.record(EventWarning, "%s; ignored (ignore_alarms)", quoteList("alarm", names(firing), "is in ALARM", "are in ALARM"))
-		}
+		x.record(EventWarning, "%s; ignored (ignore_alarms)", quoteAlarms(names(firing), "is in ALARM", "are in ALARM"))
 	}
 
 	if r.IgnoreAlarms {
@@ -326,14 +472,14 @@ func (x *run) preflightAlarms() *failure {
 	return nil
 }
 
-// quoteList says `alarm "a" does not exist` or `alarms "a", "b" do not exist`.
-func quoteList(noun string, items []string, one, many string) string {
+// quoteAlarms says `alarm "a" does not exist` or `alarms "a", "b" do not exist`.
+func quoteAlarms(items []string, one, many string) string {
 	q := make([]string, len(items))
 	for i, s := range items {
 		q[i] = fmt.Sprintf("%q", s)
 	}
 	if len(items) == 1 {
-		return fmt.Sprintf("%s %s %s", noun, q[0], one)
+		return fmt.Sprintf("alarm %s %s", q[0], one)
 	}
-	return fmt.Sprintf("%ss %s %s", noun, strings.Join(q, ", "), many)
+	return fmt.Sprintf("alarms %s %s", strings.Join(q, ", "), many)
 }

@@ -8,157 +8,180 @@ import (
 	"time"
 )
 
-// Restore asks for an alias to be put back on a version outside a release: the incident
-// button. The alias moves through the same guarded rollback a failed release uses.
-type Restore struct {
-	Function string
+// This file owns Restore: putting an alias back on a known-good version outside a release
+// (an incident rollback), through the same guard and rollback loop a release uses.
+
+// RestoreRequest asks Restore to put an alias back on a version.
+type RestoreRequest struct {
+	Function string // name or unqualified ARN
 	Alias    string
-	// ToVersion is the version to serve; "" means the one the alias served before its
-	// current version (see RestoreTarget).
-	ToVersion string
-	// Alarms are checked once after the move; a firing alarm is reported, not undone.
+	// Version is the version to put back; "" means the previous one: the primary version
+	// when the alias is split, else the newest published version older than the one it
+	// serves.
+	Version string
+	// Alarms are checked once after the alias is restored, and reported; they change
+	// nothing.
 	Alarms []string
-	// Timeout bounds the move, retries included. Zero means DefaultRollbackTimeout.
+	// Timeout bounds the restore; zero means DefaultRollbackTimeout.
 	Timeout time.Duration
 }
 
-// Restored says what Restore did.
-type Restored struct {
-	Function string // the plain function name
-	AliasARN string
-	// Was is the alias as found: "5 with no weights", "4 with 10% on 5".
-	Was        string
-	WasVersion string
-	WasWeights map[string]float64
-	// To is the version the alias serves now, with no weights.
-	To string
-	// Moved is false when the alias already served To with no weights.
-	Moved bool
-	// Alarms is the alarm check after the move: nil when no alarms were given.
-	Alarms *AlarmCheck
-	// Timeline holds the events of the move, as a release's does.
-	Timeline []Event
+// Restore puts an alias back on a version with no weights, in guarded writes with the
+// rollback's retries and budget, then checks the alarms once. A release in flight on the
+// alias notices the write and stops without touching the alias again; its lease is
+// cleared. The Result says what is live; Status is RolledBack, NoChange (it served the
+// version already) or Failed, and the error, when not nil, is a *ReleaseError.
+func (e *Engine) Restore(ctx context.Context, req RestoreRequest) (Result, error) {
+	x := e.newRun(ctx, Release{Function: req.Function, Alias: req.Alias, Alarms: req.Alarms, RollbackTimeout: req.Timeout})
+	x.ending, x.undoing = true, true // a restore leaves no lease
+	f := x.restore(req.Version)
+	return x.finishRestore(f)
 }
 
-// AlarmCheck is one read of the alarms after a restore.
-type AlarmCheck struct {
-	Firing  []AlarmState // in ALARM
-	Summary string       // "2 OK", "1 OK, 1 INSUFFICIENT_DATA"
-	Err     error        // the alarms could not be read (or one no longer exists)
-}
-
-// RestoreTarget picks the version a restore goes back to when none is given: for an alias
-// split between versions, its primary (the weighted version is the one being tried); for
-// an alias on one version, the newest published version older than it. Versions deleted
-// since are skipped, so this is the version served before the current one as long as
-// releases went up one version at a time; otherwise name the version.
-func RestoreTarget(a Alias, versions []Version) (string, error) {
-	if len(nonZero(a.Weights)) > 0 {
-		return a.FunctionVersion, nil
+func (x *run) restore(version string) *failure {
+	if x.e.AWS.Aliases == nil || x.e.AWS.Functions == nil {
+		return &failure{cause: "the engine has no Functions or Aliases client"}
 	}
-	cur, err := strconv.Atoi(a.FunctionVersion)
+	exists, err := x.guard.find(x.ctx)
 	if err != nil {
-		return "", fmt.Errorf("alias %s serves %s, not a published version: name the version to go back to", a.Name, a.FunctionVersion)
+		return x.apiFailure(err, "read alias "+x.r.Alias)
 	}
-	best := 0
-	for _, v := range versions {
-		if n, err := strconv.Atoi(v.Version); err == nil && n < cur && n > best {
-			best = n
+	if !exists {
+		return &failure{
+			cause: fmt.Sprintf("alias %s of function %s does not exist; nothing to restore", x.r.Alias, x.r.Function),
+			next:  "Check the function and alias names, and the provider's region.",
+			err:   ErrNotFound,
 		}
 	}
-	if best == 0 {
-		return "", fmt.Errorf("alias %s serves version %d and no older published version exists: nothing to go back to", a.Name, cur)
+	x.res.AliasARN = x.guard.found.ARN
+	home, f := x.restoreTarget(version)
+	if f != nil {
+		return f
 	}
-	return strconv.Itoa(best), nil
-}
-
-// Restore puts the alias back on a version with no weights, through the guarded rollback
-// (read, compare with what was found, write with the RevisionId just read, read back),
-// detached from ctx with its own deadline so that an interrupt cannot leave it half done.
-// Then it reads the alarms once. A missing function, alias or version is an error
-// wrapping ErrNotFound; an alias moved by someone else meanwhile is left alone and
-// reported.
-func (e *Engine) Restore(ctx context.Context, req Restore) (Restored, error) {
-	aliases := e.AWS.Aliases
-	cur, err := aliases.GetAlias(ctx, req.Function, req.Alias)
+	v, err := x.e.AWS.Functions.GetVersion(x.ctx, x.r.Function, home)
 	if errors.Is(err, ErrNotFound) {
-		return Restored{}, fmt.Errorf("alias %s of function %s: %w", req.Alias, req.Function, ErrNotFound)
+		return &failure{
+			cause: fmt.Sprintf("version %s of function %s is not published; nothing was changed", home, x.r.Function),
+			next:  "Name a published version to restore.",
+			err:   err,
+		}
 	}
 	if err != nil {
-		return Restored{}, fmt.Errorf("read alias %s of function %s: %w", req.Alias, req.Function, err)
+		return x.apiFailure(err, "read version "+home)
 	}
-	out := Restored{
-		Function:   functionOf(Version{ARN: cur.ARN}).Name,
-		AliasARN:   cur.ARN,
-		Was:        shapeOf(cur).String(),
-		WasVersion: cur.FunctionVersion,
-		WasWeights: copyWeights(nonZero(cur.Weights)),
+	x.target = v
+	x.res.TargetVersion = home
+	if l, ok := x.otherLease(); ok {
+		x.record(EventWarning, "release %s (run by %s) holds the alias until %s; restoring over it stops that release",
+			l.ReleaseID, l.Holder, l.Until.UTC().Format(time.RFC3339))
 	}
-	if out.Function == "" {
-		out.Function = req.Function
+	if (aliasShape{version: home}).matches(*x.guard.found) {
+		x.phase = phaseUnchanged
+		x.checkAlarmsOnce()
+		return nil
 	}
-
-	target := req.ToVersion
-	if target == "" {
-		var versions []Version
-		if len(nonZero(cur.Weights)) == 0 {
-			if versions, err = e.AWS.Functions.ListVersions(ctx, req.Function); err != nil {
-				return out, fmt.Errorf("list the versions of function %s: %w", req.Function, err)
-			}
+	x.record(EventPreflight, "ok: alias %s serves %s; restoring version %s", x.r.Alias, x.guard.left, home)
+	out := x.rollbackTo(home)
+	switch {
+	case out.drift != nil:
+		return &failure{
+			cause: "the restore stopped: " + out.drift.describe(x.r.Alias),
+			next:  "Someone else moved the alias while it was restored; read what it serves (terraform plan) and restore again if needed.",
+			err:   ErrConflict,
 		}
-		if target, err = RestoreTarget(cur, versions); err != nil {
-			return out, err
-		}
-	} else if _, err := e.AWS.Functions.GetVersion(ctx, req.Function, target); err != nil {
-		return out, fmt.Errorf("version %s of function %s: %w", target, req.Function, err)
-	}
-	out.To = target
-
-	x := &run{
-		e: e, ctx: ctx, clock: e.clock(),
-		r:        Release{Function: req.Function, Alias: req.Alias, Version: target, RollbackTimeout: req.Timeout},
-		res:      &Result{DeploymentID: e.newID(), StartedAt: e.clock().Now()},
-		target:   Version{Version: target},
-		previous: target,
-		exists:   true,
-		left:     shapeOf(cur),
-	}
-	if x.left.version == target && len(nonZero(cur.Weights)) == 0 {
-		x.record(EventDone, "alias %s already serves %s with no weights", req.Alias, target)
-	} else {
-		o := x.rollback()
-		out.Timeline = x.res.Timeline
-		switch {
-		case o.drift != nil:
-			return out, fmt.Errorf("%s. Nothing was written; check who moved it, then invoke the action again", o.drift.describe(req.Alias))
-		case !o.done:
-			return out, fmt.Errorf("%s %s", x.rollbackFailedText(o.err), restoreByHandText(req.Function, req.Alias, target))
-		}
-		out.Moved = x.rollbackWrote
-	}
-
-	if len(req.Alarms) > 0 {
-		out.Alarms = &AlarmCheck{}
-		v, err := alarmGate{alarms: e.AWS.Alarms, names: req.Alarms}.check(ctx, checkpoint{where: "after the move to " + target, now: x.clock.Now()})
-		switch {
-		case err != nil:
-			out.Alarms.Err = err
-			x.record(EventWarning, "alarm states could not be read after the move: %v", err)
-		case v.tripped:
-			states, _ := alarmGate{alarms: e.AWS.Alarms, names: req.Alarms}.states(ctx)
-			out.Alarms.Firing = alarmGate{names: req.Alarms}.firing(states)
-			x.record(EventWarning, "%s", v.cause)
-		default:
-			out.Alarms.Summary = v.detail
-			x.record(EventDone, "%s", v.detail)
+	case !out.done:
+		return &failure{
+			cause: fmt.Sprintf("could not restore alias %s to version %s: %v", x.r.Alias, home, out.err),
+			next: fmt.Sprintf("Try again, or: aws lambda update-alias --function-name %s --name %s --function-version %s --routing-config '{}'",
+				x.r.Function, x.r.Alias, home),
+			err: out.err,
 		}
 	}
-	out.Timeline = x.res.Timeline
-	return out, nil
+	x.advance(phasePromoted)
+	x.checkAlarmsOnce()
+	return nil
 }
 
-// restoreByHandText says how to finish a restore that could not complete.
-func restoreByHandText(function, alias, version string) string {
-	return fmt.Sprintf("Invoke the action again, or: aws lambda update-alias --function-name %s --name %s --function-version %s --routing-config '{}'",
-		function, alias, version)
+// restoreTarget is the version to restore: the one asked for, or the previous one.
+func (x *run) restoreTarget(version string) (string, *failure) {
+	if version != "" {
+		return version, nil
+	}
+	found := x.guard.found
+	if len(nonZero(found.Weights)) > 0 {
+		return found.FunctionVersion, nil
+	}
+	live, err := strconv.Atoi(found.FunctionVersion)
+	if err != nil {
+		return "", &failure{
+			cause: fmt.Sprintf("alias %s serves %s, which has no previous version; nothing was changed", x.r.Alias, found.FunctionVersion),
+			next:  "Name the version to restore.",
+		}
+	}
+	versions, err := x.e.AWS.Functions.ListVersions(x.ctx, x.r.Function)
+	if err != nil {
+		return "", x.apiFailure(err, "list the versions of "+x.r.Function)
+	}
+	for _, v := range sortedVersions(versions) {
+		if n, _ := strconv.Atoi(v.Version); n < live {
+			return v.Version, nil
+		}
+	}
+	return "", &failure{
+		cause: fmt.Sprintf("alias %s serves version %s, and no older version is published; nothing was changed", x.r.Alias, found.FunctionVersion),
+		next:  "Name the version to restore.",
+	}
+}
+
+// checkAlarmsOnce reads the alarms after a restore and says which are in ALARM; it
+// changes nothing.
+func (x *run) checkAlarmsOnce() {
+	if len(x.r.Alarms) == 0 || x.e.AWS.Alarms == nil {
+		return
+	}
+	ctx, cancel := x.detached(readBackTimeout)
+	defer cancel()
+	g := alarmGate{alarms: x.e.AWS.Alarms, names: x.r.Alarms}
+	states, err := g.states(ctx)
+	if firing := g.firing(states); len(firing) > 0 {
+		x.record(EventWarning, "%s after the restore: %s", quoteAlarms(names(firing), "is in ALARM", "are in ALARM"), reasons(firing))
+		x.alarmNote = fmt.Sprintf("; %s (they may still be catching up)", quoteAlarms(names(firing), "is in ALARM", "are in ALARM"))
+		return
+	}
+	if err != nil {
+		x.record(EventWarning, "could not read alarm states after the restore: %v", err)
+		x.alarmNote = fmt.Sprintf("; alarm states could not be read (%v)", err)
+		return
+	}
+	x.record(EventPoll, "%s OK or INSUFFICIENT_DATA after the restore", alarmCount(len(x.r.Alarms)))
+	x.alarmNote = "; no alarm is in ALARM"
+}
+
+func (x *run) finishRestore(f *failure) (Result, error) {
+	x.res.PreviousVersion = x.previous()
+	var rerr *ReleaseError
+	switch {
+	case f != nil:
+		x.res.Status = StatusFailed
+		if !x.tripRecorded {
+			x.record(EventTrip, "%s", f.cause)
+		}
+		rerr = &ReleaseError{Cause: f.cause, Reason: f.reason, Next: f.next, Err: f.err, Start: x.res.StartedAt}
+	case x.phase == phaseUnchanged:
+		x.res.Status = StatusNoChange
+	default:
+		x.res.Status = StatusRolledBack
+	}
+	readErr := x.readBack()
+	switch {
+	case rerr != nil:
+		rerr.Live = x.liveText(readErr, "")
+		x.res.Message = rerr.Cause + "\n" + rerr.Live
+	case x.res.Status == StatusNoChange:
+		x.res.Message = fmt.Sprintf("alias %s already serves version %s with no weights%s", x.r.Alias, x.target.Version, x.alarmNote)
+	default:
+		x.res.Message = fmt.Sprintf("restored alias %s to version %s with no weights (it served %s)%s",
+			x.r.Alias, x.target.Version, shapeOf(*x.guard.found), x.alarmNote)
+	}
+	return x.done(rerr)
 }

@@ -23,12 +23,6 @@ type ScheduleSpec struct {
 	Steps  []Step
 }
 
-// DefaultAlarmPollInterval is used when Release.AlarmPollInterval is zero.
-const DefaultAlarmPollInterval = 10 * time.Second
-
-// MinDurationUnit is the shortest interval, hold or poll interval accepted.
-const MinDurationUnit = time.Second
-
 const (
 	kindCanary = "canary"
 	kindLinear = "linear"
@@ -203,12 +197,7 @@ func validateSteps(path []any, steps []Step) []FieldError {
 		if e, bad := checkPercent(withPath(at, "percentage"), s.Percent); bad {
 			errs = append(errs, e)
 		} else if i > 0 && s.Percent <= steps[i-1].Percent {
-			errs = append(errs, FieldError{
-				Path:    withPath(at, "percentage"),
-				Summary: "Steps must increase",
-				Detail: fmt.Sprintf("percentage must be greater than the step before it (%s%%), got %s%%: each step moves more traffic onto the new version",
-					FormatPercent(steps[i-1].Percent), FormatPercent(s.Percent)),
-			})
+			errs = append(errs, notIncreasing(withPath(at, "percentage"), steps[i-1].Percent, s.Percent))
 		}
 		if e, bad := checkDuration(withPath(at, "hold"), "hold", s.Hold); bad {
 			errs = append(errs, e)
@@ -217,13 +206,22 @@ func validateSteps(path []any, steps []Step) []FieldError {
 	return errs
 }
 
+func notIncreasing(path []any, before, got float64) FieldError {
+	return FieldError{
+		Path:    path,
+		Summary: "Steps must increase",
+		Detail: fmt.Sprintf("percentage must be greater than the step before it (%s%%), got %s%%: each step moves more traffic onto the new version",
+			FormatPercent(before), FormatPercent(got)),
+	}
+}
+
 func checkPercent(path []any, p float64) (FieldError, bool) {
 	if p > 0 && p < 100 {
 		return FieldError{}, false
 	}
-	detail := fmt.Sprintf("percentage must be greater than 0 and less than 100, got %s", FormatPercent(p))
+	detail := fmt.Sprintf("percentage must be greater than 0 and less than 100, got %s: write the share of traffic on the new version, such as 10", FormatPercent(p))
 	if p >= 100 {
-		detail += ": the final 100% step is implicit"
+		detail = fmt.Sprintf("percentage must be greater than 0 and less than 100, got %s: the final 100%% step is implicit, so leave it out", FormatPercent(p))
 	}
 	return FieldError{Path: path, Summary: "Invalid percentage", Detail: detail}, true
 }
@@ -286,6 +284,31 @@ func Describe(r Release) string {
 		parts = append(parts, g)
 	}
 	parts = append(parts, "at least "+r.Schedule.MinDuration().String())
+	return strings.Join(parts, "; ")
+}
+
+// DescribeFirstRelease is Describe for a resource being created. When the alias does not
+// exist yet there is nothing to shift from: it is created on the target directly and only
+// the hooks and gates run. An alias that already exists is adopted and shifted onto the
+// target by the schedule (or left alone when it serves the target already). Without an
+// AWS call at plan time both are said.
+func DescribeFirstRelease(r Release) string {
+	var plan []string
+	if r.PreTrafficHook != "" {
+		plan = append(plan, "pre_traffic hook")
+	}
+	created := "first release: alias created on the new version directly, no traffic shift"
+	if len(r.Schedule.Steps) > 0 {
+		created += fmt.Sprintf(" (an existing alias is adopted: %s, 100%%)", strings.Join(describeSteps(r.Schedule.Steps), ", "))
+	}
+	plan = append(plan, created)
+	if r.PostTrafficHook != "" {
+		plan = append(plan, "post_traffic hook")
+	}
+	parts := []string{strings.Join(plan, ", "), describeAlarms(r)}
+	if g := describeMetricGates(r.MetricGates, len(r.Schedule.Steps) > 0); g != "" {
+		parts = append(parts, g)
+	}
 	return strings.Join(parts, "; ")
 }
 

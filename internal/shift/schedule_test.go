@@ -213,17 +213,17 @@ func TestValidateRelease(t *testing.T) {
 		{"alias 128 ok", func(r *Release) { r.Alias = strings.Repeat("a-_1", 32) }, nil, ""},
 		{"poll short", func(r *Release) { r.AlarmPollInterval = 500 * time.Millisecond }, []any{"alarm_poll_interval"}, "at least 1s, got 500ms"},
 		{"poll 1s ok", func(r *Release) { r.AlarmPollInterval = time.Second }, nil, ""},
-		{"duplicated alarm", func(r *Release) { r.Alarms = []string{"a", "b", "a"} }, []any{"alarms"}, `alarm "a" is listed twice (alarms[0] and alarms[2])`},
+		{"duplicated alarm", func(r *Release) { r.Alarms = []string{"a", "b", "a"} }, []any{"alarms", 2}, `alarms[2] ("a") names the same alarm as alarms[0] ("a")`},
 		{"duplicated alarm by ARN", func(r *Release) {
 			r.Alarms = []string{"a", "arn:aws:cloudwatch:eu-central-1:123456789012:alarm:a"}
-		}, []any{"alarms"}, "listed twice"},
+		}, []any{"alarms", 1}, "names the same alarm as alarms[0]"},
 		{"no function", func(r *Release) { r.Function = "" }, []any{"function_name"}, "function_name must name"},
 		{"metric gates ok", func(r *Release) {
 			r.MetricGates = &MetricGates{MaxErrorRate: ptr(0.0), MaxP99Duration: ptr(time.Millisecond), CompareToBaseline: true, Confidence: 0.999, MinInvocations: 0}
 		}, nil, ""},
 		{"error rate 1 ok", func(r *Release) { r.MetricGates = &MetricGates{MaxErrorRate: ptr(1.0)} }, nil, ""},
 		{"error rate over 1", func(r *Release) { r.MetricGates = &MetricGates{MaxErrorRate: ptr(1.5)} },
-			[]any{"metric_gates", "max_error_rate"}, "from 0 to 1 (0.01 is 1%), got 1.5"},
+			[]any{"metric_gates", "max_error_rate"}, "from 0 to 1, got 1.5: write 0.01 for 1%"},
 		{"error rate negative", func(r *Release) { r.MetricGates = &MetricGates{MaxErrorRate: ptr(-0.01)} },
 			[]any{"metric_gates", "max_error_rate"}, "got -0.01"},
 		{"p99 under 1ms", func(r *Release) { r.MetricGates = &MetricGates{MaxP99Duration: ptr(500 * time.Microsecond)} },

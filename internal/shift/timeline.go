@@ -7,6 +7,8 @@ import (
 	"time"
 )
 
+// This file owns the release's timeline: recording events and printing them for people.
+
 // EventWarning marks something the release went on through that people should see:
 // ignored alarm read failures, alarms in ALARM under ignore_alarms, versions retention
 // could not delete. Providers log it at WARN.
@@ -17,7 +19,7 @@ func (x *run) record(kind EventKind, format string, args ...any) {
 	ev := Event{
 		Time:    x.clock.Now(),
 		Kind:    kind,
-		Percent: x.percent,
+		Percent: x.percent(),
 		Detail:  fmt.Sprintf(format, args...),
 		Target:  x.target.Version,
 	}

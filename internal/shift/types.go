@@ -2,6 +2,9 @@ package shift
 
 import "time"
 
+// This file owns the values the engine is given and gives back: Release, Schedule,
+// Result, the timeline's Event and Live.
+
 // Release is everything one release needs: plain values the provider builds from HCL.
 type Release struct {
 	Function string // name or unqualified ARN
@@ -25,6 +28,10 @@ type Release struct {
 
 	MetricGates  *MetricGates // nil for none
 	KeepVersions int          // 0: keep every version
+
+	// LastDeploymentID is the id of this configuration's last release (from state), so a
+	// release can tell when another configuration released onto the same alias since.
+	LastDeploymentID string
 
 	// RollbackTimeout bounds the rollback, which runs detached from the caller's context.
 	// Zero means DefaultRollbackTimeout.
@@ -86,6 +93,9 @@ type Result struct {
 	Message         string
 	Timeline        []Event
 	DeletedVersions []string // by KeepVersions
+	// KeptVersions are versions KeepVersions would have deleted but kept because an event
+	// source mapping or provisioned concurrency uses them.
+	KeptVersions []KeptVersion
 }
 
 // Event is one line of a release's timeline.
@@ -119,7 +129,6 @@ type Observer func(Event)
 
 // Live is what an alias serves now, as Read reports it.
 type Live struct {
-	Function   Function
 	AliasARN   string
 	Version    string             // primary version
 	Weights    map[string]float64 // non-empty when the alias is split

@@ -5,9 +5,9 @@ import (
 	"strings"
 )
 
-// Release is a test configuration: an optional provider block and one
+// DeploymentConfig is a test configuration: an optional provider block and one
 // resource "safelambda_deployment" "test". Empty fields are left out.
-type Release struct {
+type DeploymentConfig struct {
 	Provider     string // body of provider "safelambda" {}; "" for no block
 	Function     string
 	Code         string // code_sha256
@@ -22,7 +22,7 @@ type Release struct {
 }
 
 // HCL renders the configuration.
-func (r Release) HCL() string {
+func (r DeploymentConfig) HCL() string {
 	var b strings.Builder
 	if r.Provider != "" {
 		fmt.Fprintf(&b, "provider \"safelambda\" {\n%s\n}\n\n", r.Provider)
