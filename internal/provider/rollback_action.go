@@ -131,8 +131,8 @@ func (a *rollbackAction) Invoke(ctx context.Context, req action.InvokeRequest, r
 		switch e.Kind {
 		case shift.EventPreflight:
 			found = e.Detail
-		case shift.EventRollback, shift.EventTrip, shift.EventWarning:
-			// Retries, a moved alias and firing alarms are worth seeing as they happen.
+		case shift.EventRollback, shift.EventTrip:
+			// Retries and a moved alias are worth seeing as they happen.
 			msg := e.Detail
 			if !strings.HasPrefix(msg, "alias ") {
 				msg = "alias " + alias + ": " + msg
@@ -171,6 +171,7 @@ func (a *rollbackAction) Invoke(ctx context.Context, req action.InvokeRequest, r
 			if unread != "" {
 				detail = unread
 			}
+			progress("alarms not clear: %s", detail)
 			resp.Diagnostics.AddWarning("Alarms not clear after the rollback",
 				fmt.Sprintf("Alias %s of function %s serves %s with no weights, but: %s. The alarm may not have caught up yet "+
 					"(alarms evaluate over their period), or the fault is not in the release. Check again in a few minutes.",
