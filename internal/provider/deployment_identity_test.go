@@ -36,27 +36,10 @@ func TestRoutingAndWasText(t *testing.T) {
 	if got := routingText("4", map[string]float64{"5": 0.1}); got != "4 (10% on 5)" {
 		t.Errorf("routingText = %q", got)
 	}
-	tests := []struct{ preflight, previous, want string }{
-		{"ok: alias live serves 5 with no weights; restoring version 4", "5", "5"},
-		{"ok: alias live serves 4 with 10% on 5; restoring version 4", "4", "4, 10% on 5"},
-		{"", "5", "5"}, // no preflight event seen: the version it served
+	if got := wasText(shift.Restored{WasVersion: "5"}); got != "5" {
+		t.Errorf("wasText promoted = %q", got)
 	}
-	for _, tt := range tests {
-		if got := wasText(tt.preflight, tt.previous); got != tt.want {
-			t.Errorf("wasText(%q) = %q, want %q", tt.preflight, got, tt.want)
-		}
-	}
-}
-
-func TestAlarmOutcome(t *testing.T) {
-	firing, unread := alarmOutcome([]shift.Event{
-		{Kind: shift.EventRollback, Detail: "rolling back to 4 with no weights"},
-		{Kind: shift.EventWarning, Detail: `alarm "errors" is in ALARM after the restore: threshold crossed`},
-	})
-	if firing == "" || unread != "" {
-		t.Errorf("alarmOutcome = %q, %q; want the firing alarm", firing, unread)
-	}
-	if f, u := alarmOutcome([]shift.Event{{Kind: shift.EventPoll, Detail: "1 alarm OK or INSUFFICIENT_DATA after the restore"}}); f != "" || u != "" {
-		t.Errorf("alarmOutcome of a clean check = %q, %q", f, u)
+	if got := wasText(shift.Restored{WasVersion: "4", WasWeights: map[string]float64{"5": 0.1}}); got != "4, 10% on 5" {
+		t.Errorf("wasText split = %q", got)
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -46,15 +45,14 @@ func (r *deploymentListResource) ListResourceConfigSchema(_ context.Context, _ l
 		MarkdownDescription: "Finds Lambda aliases, with their routing, as `safelambda_deployment` instances: the aliases of " +
 			"the functions named in `function_names`, or of every function in the provider's region. " +
 			"`terraform query -generate-config-out=imported.tf` writes an import block and a configuration " +
-			"(in `code_sha256` mode, pinned to the code each alias serves) that plans with nothing to change. " +
+			"(in `version` mode, pinned to the version each alias serves) that plans with nothing to change. " +
 			"Aliases that serve `$LATEST` are skipped with a warning: a release needs a published version.",
 		Attributes: map[string]listschema.Attribute{
 			"function_names": listschema.ListAttribute{
 				ElementType: types.StringType,
 				Optional:    true,
 				MarkdownDescription: "Names or ARNs of the functions whose aliases to list. Unset lists the aliases of every " +
-					"function in the region (one `ListFunctions` page per 50 functions, one `ListAliases` call per function, " +
-					"and one `GetFunctionConfiguration` per alias when resources are included).",
+					"function in the region (one `ListFunctions` page per 50 functions, one `ListAliases` call per function).",
 				Validators: []validator.List{
 					listvalidator.SizeAtLeast(1),
 					listvalidator.UniqueValues(),
@@ -67,7 +65,7 @@ func (r *deploymentListResource) ListResourceConfigSchema(_ context.Context, _ l
 				MarkdownDescription: "Only aliases with these names (e.g. `[\"live\"]`). Unset lists every alias.",
 				Validators: []validator.List{
 					listvalidator.SizeAtLeast(1),
-					listvalidator.ValueStringsAre(aliasNameValidators()...),
+					listvalidator.ValueStringsAre(aliasName()),
 				},
 			},
 		},
@@ -159,15 +157,6 @@ func (r *deploymentListResource) List(ctx context.Context, req list.ListRequest,
 	}
 }
 
-// aliasNameValidators check an alias name given to the list resource or the action the
-// way Lambda does: 1-128 of letters, digits, - and _, not all digits (that names a version).
-func aliasNameValidators() []validator.String {
-	return []validator.String{
-		stringvalidator.RegexMatches(regexp.MustCompile(`^[a-zA-Z0-9_-]{1,128}$`), "must be 1-128 characters of letters, digits, - and _"),
-		stringvalidator.RegexMatches(regexp.MustCompile(`[^0-9]`), "must not be all digits (that would name a version, not an alias)"),
-	}
-}
-
 // result is one listed alias. ok is false when the alias cannot be managed (it serves
 // $LATEST); the result then carries only a warning.
 func (r *deploymentListResource) result(ctx context.Context, req list.ListRequest, function string, a shift.Alias) (list.ListResult, bool) {
@@ -195,22 +184,15 @@ func (r *deploymentListResource) result(ctx context.Context, req list.ListReques
 	if !req.IncludeResource {
 		return result, true
 	}
-	// What an import of this alias records, in code_sha256 mode (as import itself does): the
-	// generated configuration pins the code the alias serves, so it plans with nothing to
-	// change; the hash of a published version never changes.
-	v, err := r.data.clients.Engine().Functions.GetVersion(ctx, function, a.FunctionVersion)
-	if err != nil {
-		result.Diagnostics.AddError("Cannot read the version an alias serves",
-			fmt.Sprintf("Reading version %s of function %s (served by alias %s) failed: %v", a.FunctionVersion, name, a.Name, err))
-		return result, true
-	}
+	// What an import of this alias records, in version mode: generated configuration pins
+	// the version the alias serves, so it plans with nothing to change.
 	set := func(attr string, v any) {
 		result.Diagnostics.Append(result.Resource.SetAttribute(ctx, path.Root(attr), v)...)
 	}
 	set("id", name+":"+a.Name)
 	set("function_name", name)
 	set("alias", a.Name)
-	set("code_sha256", v.CodeSha256)
+	set("version", a.FunctionVersion)
 	set("alarm_poll_interval", shift.DefaultAlarmPollInterval.String())
 	set("ignore_alarms", false)
 	set("ignore_poll_alarm_failure", false)
@@ -218,6 +200,7 @@ func (r *deploymentListResource) result(ctx context.Context, req list.ListReques
 	set("alias_arn", a.ARN)
 	set("invoke_arn", invokeARN(a.ARN))
 	set("additional_version_weights", weightsValue(a.Weights))
+	set("schedule", shift.Describe(shift.Release{Function: name, Alias: a.Name, Version: a.FunctionVersion, AlarmPollInterval: shift.DefaultAlarmPollInterval}))
 	return result, true
 }
 

@@ -70,7 +70,9 @@ func (a *rollbackAction) Schema(_ context.Context, _ action.SchemaRequest, resp 
 			"alias": actionschema.StringAttribute{
 				Required:            true,
 				MarkdownDescription: "The alias to move back, e.g. `safelambda_deployment.api.alias`.",
-				Validators:          aliasNameValidators(),
+				Validators: []validator.String{
+					aliasName(),
+				},
 			},
 			"to_version": actionschema.StringAttribute{
 				Optional: true,
@@ -125,14 +127,10 @@ func (a *rollbackAction) Invoke(ctx context.Context, req action.InvokeRequest, r
 
 	eng := (&deploymentResource{data: a.data}).engine(ctx, fn, alias)
 	log := eng.Observer
-	var found string // the alias as the restore found it, from its first event
 	eng.Observer = func(e shift.Event) {
 		log(e)
-		switch e.Kind {
-		case shift.EventPreflight:
-			found = e.Detail
-		case shift.EventRollback, shift.EventTrip:
-			// Retries and a moved alias are worth seeing as they happen.
+		// Retries and a rollback that meets a moved alias are worth seeing as they happen.
+		if e.Kind == shift.EventRollback || e.Kind == shift.EventTrip {
 			msg := e.Detail
 			if !strings.HasPrefix(msg, "alias ") {
 				msg = "alias " + alias + ": " + msg
@@ -148,72 +146,62 @@ func (a *rollbackAction) Invoke(ctx context.Context, req action.InvokeRequest, r
 		Timeout:  shift.DefaultRollbackTimeout,
 	})
 	if err != nil {
-		summary := fmt.Sprintf("Rollback of %s:%s did not complete", fn, alias)
-		if res.Status != shift.StatusRolledBack && (res.LiveVersion == res.PreviousVersion || res.PreviousVersion == "") {
-			summary = fmt.Sprintf("Nothing was rolled back on %s:%s", fn, alias)
+		summary := "Rollback did not complete"
+		at := path.Empty()
+		switch {
+		case res.WasVersion != "" && errors.Is(err, shift.ErrNotFound) && m.ToVersion.ValueString() != "":
+			at = path.Root("to_version")
+		case res.WasVersion == "" && errors.Is(err, shift.ErrNotFound):
+			at = path.Root("alias")
 		}
-		if errors.Is(err, shift.ErrNotFound) && m.ToVersion.ValueString() != "" && res.AliasARN != "" {
-			resp.Diagnostics.AddAttributeError(path.Root("to_version"), summary, err.Error())
-			return
+		if res.WasVersion == "" {
+			summary = "Nothing was rolled back"
 		}
-		resp.Diagnostics.AddError(summary, err.Error())
+		detail := err.Error()
+		if res.WasVersion != "" {
+			detail += fmt.Sprintf("\n\nWhen the action started, alias %s served %s.", alias, wasText(res))
+		}
+		if at.Equal(path.Empty()) {
+			resp.Diagnostics.AddError(summary, detail)
+		} else {
+			resp.Diagnostics.AddAttributeError(at, summary, detail)
+		}
 		return
 	}
-	switch res.Status {
-	case shift.StatusNoChange:
-		progress("alias %s: already 100%% on %s; nothing to move", alias, res.LiveVersion)
+	if res.Status == shift.StatusRolledBack {
+		progress("alias %s: 100%% → %s (was %s)", alias, res.TargetVersion, wasText(res))
+	} else {
+		progress("alias %s: already 100%% on %s; nothing to move", alias, res.TargetVersion)
+	}
+	switch {
+	case res.AlarmsRead == 0:
+	case res.AlarmsErr != nil && len(res.Firing) == 0:
+		progress("alarms not checked: %v", res.AlarmsErr)
+		resp.Diagnostics.AddWarning("Alarms could not be read after the rollback",
+			fmt.Sprintf("Alias %s of function %s serves %s with no weights, but reading the alarms afterwards failed: %v", alias, fn, res.TargetVersion, res.AlarmsErr))
+	case len(res.Firing) > 0:
+		var names []string
+		for _, s := range res.Firing {
+			names = append(names, s.Name)
+		}
+		verb := "are"
+		if len(names) == 1 {
+			verb = "is"
+		}
+		progress("alarms still in ALARM: %s", strings.Join(names, ", "))
+		resp.Diagnostics.AddWarning("Alarms still in ALARM after the rollback",
+			fmt.Sprintf("Alias %s of function %s serves %s with no weights, and %s %s still in ALARM: the fault may not be in the release, "+
+				"or the alarm has not recovered yet (alarms evaluate over their period). Check again in a few minutes.",
+				alias, fn, res.TargetVersion, strings.Join(names, ", "), verb))
 	default:
-		progress("alias %s: 100%% → %s (was %s)", alias, res.LiveVersion, wasText(found, res.PreviousVersion))
-	}
-	if len(alarms) > 0 {
-		if firing, unread := alarmOutcome(res.Timeline); firing != "" || unread != "" {
-			detail := firing
-			if unread != "" {
-				detail = unread
-			}
-			progress("alarms not clear: %s", detail)
-			resp.Diagnostics.AddWarning("Alarms not clear after the rollback",
-				fmt.Sprintf("Alias %s of function %s serves %s with no weights, but: %s. The alarm may not have caught up yet "+
-					"(alarms evaluate over their period), or the fault is not in the release. Check again in a few minutes.",
-					alias, fn, res.LiveVersion, detail))
-		} else {
-			progress("alarms OK (%s)", alarmCountText(len(alarms)))
-		}
+		progress("alarms OK (%d read, none in ALARM)", res.AlarmsRead)
 	}
 }
 
-// wasText is the routing the alias had before the move, from the restore's preflight event
-// ("ok: alias live serves 4 with 10% on 5; restoring version 4"): "5", or "4, 10% on 5".
-func wasText(preflight, previous string) string {
-	_, rest, ok := strings.Cut(preflight, " serves ")
-	if !ok {
-		return previous
+// wasText is the routing the alias had before the move: "5", or "4, 10% on 5".
+func wasText(r shift.Restored) string {
+	if len(r.WasWeights) == 0 {
+		return r.WasVersion
 	}
-	shape, _, _ := strings.Cut(rest, "; ")
-	shape = strings.TrimSuffix(shape, " with no weights")
-	return strings.Replace(shape, " with ", ", ", 1)
-}
-
-// alarmOutcome reads the restore's alarm check from its timeline: the warning that alarms
-// are in ALARM, or that they could not be read.
-func alarmOutcome(timeline []shift.Event) (firing, unread string) {
-	for _, e := range timeline {
-		if e.Kind != shift.EventWarning {
-			continue
-		}
-		switch {
-		case strings.Contains(e.Detail, "in ALARM after the restore"):
-			firing = e.Detail
-		case strings.Contains(e.Detail, "could not read alarm states after the restore"):
-			unread = e.Detail
-		}
-	}
-	return firing, unread
-}
-
-func alarmCountText(n int) string {
-	if n == 1 {
-		return "1 alarm not in ALARM"
-	}
-	return fmt.Sprintf("%d alarms not in ALARM", n)
+	return r.WasVersion + ", " + weightsText(r.WasWeights)
 }
