@@ -30,7 +30,8 @@ resource "aws_lambda_function" "app" {
   handler          = "app.handler"
   filename         = "${var.package_dir}/app.zip"
   source_code_hash = filebase64sha256("${var.package_dir}/app.zip")
-  publish          = true # every change becomes a version; safelambda releases it
+  publish          = true                     # every change becomes a version; safelambda releases it
+  description      = "release ${var.release}" # published versions carry it
 
   environment {
     variables = { RELEASE = var.release }
@@ -99,7 +100,6 @@ resource "safelambda_deployment" "live" {
   function_name = aws_lambda_function.app.function_name
   alias         = "live"
   version       = aws_lambda_function.app.version
-  description   = "release ${var.release}"
 
   traffic_shift = {
     canary = {
