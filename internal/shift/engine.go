@@ -80,10 +80,11 @@ type run struct {
 	interval time.Duration
 	// ignoredReads counts gate reads that failed and were let pass (ignore_poll_alarm_failure),
 	// by what was read ("alarm states", "metrics").
-	ignoredReads map[string]int
-	metricsSeen  string // what the metric gates last saw, for the success message
-	tripRecorded bool   // the timeline already says what stopped the release
-	alarmNote    string // what a restore's alarm check found, for its message
+	ignoredReads  map[string]int
+	metricsSeen   string        // what the metric gates last saw, for the success message
+	tripRecorded  bool          // the timeline already says what stopped the release
+	alarmNote     string        // what a restore's alarm check found, for its message
+	restoreAlarms restoreAlarms // what a restore's alarm check read, for its caller
 }
 
 func (e *Engine) newRun(ctx context.Context, r Release) *run {

@@ -615,7 +615,7 @@ func TestTimelineSaysPublishedOnce(t *testing.T) {
 }
 
 func TestRestore(t *testing.T) {
-	restore := func(h *harness, req RestoreRequest) (Result, error) {
+	restore := func(h *harness, req RestoreRequest) (Restored, error) {
 		h.t.Helper()
 		if req.Function == "" {
 			req.Function, req.Alias = fnName, "live"
@@ -633,6 +633,9 @@ func TestRestore(t *testing.T) {
 		if res.Message != "restored alias live to version 3 with no weights (it served 3 with 20% on 4); no alarm is in ALARM" {
 			t.Errorf("message %q", res.Message)
 		}
+		if res.WasVersion != "3" || !reflect.DeepEqual(res.WasWeights, w("4", 0.2)) || res.AlarmsRead != 1 || len(res.Firing) != 0 || res.AlarmsErr != nil {
+			t.Errorf("was %s %v, alarms read %d firing %v err %v", res.WasVersion, res.WasWeights, res.AlarmsRead, res.Firing, res.AlarmsErr)
+		}
 	})
 	t.Run("an alias on one version goes back to the newest older one", func(t *testing.T) {
 		h := newHarness(t)
@@ -644,6 +647,9 @@ func TestRestore(t *testing.T) {
 		}
 		if !strings.Contains(res.Message, `alarm "orders-errors" is in ALARM`) {
 			t.Errorf("message %q", res.Message)
+		}
+		if res.WasVersion != "4" || len(res.WasWeights) != 0 || len(res.Firing) != 1 || res.Firing[0].Name != "orders-errors" {
+			t.Errorf("was %s %v, firing %v", res.WasVersion, res.WasWeights, res.Firing)
 		}
 	})
 	t.Run("a version asked for, over a release in flight", func(t *testing.T) {
