@@ -45,25 +45,38 @@ var leaseRE = regexp.MustCompile(`^safelambda release (\S+) by (.*) until (\S+)$
 // String is the alias description that records the lease (at most 256 characters, the
 // limit of an alias description).
 func (l Lease) String() string {
-	s := fmt.Sprintf("safelambda release %s by %s until %s", l.ReleaseID, l.Holder, l.Until.UTC().Format(time.RFC3339))
-	if over := len(s) - 256; over > 0 {
-		l.Holder = l.Holder[:max(0, len(l.Holder)-over)]
-		return l.String()
-	}
-	return s
+	return fitDescription(func(holder string) string {
+		return fmt.Sprintf("safelambda release %s by %s until %s", l.ReleaseID, holder, l.Until.UTC().Format(time.RFC3339))
+	}, l.Holder)
 }
 
 // ParseLease reads a lease from an alias description; ok is false when it holds none.
 func ParseLease(description string) (Lease, bool) {
-	m := leaseRE.FindStringSubmatch(description)
-	if m == nil {
-		return Lease{}, false
-	}
-	until, err := time.Parse(time.RFC3339, m[3])
-	if err != nil {
+	m, until, ok := parseMark(leaseRE, description)
+	if !ok {
 		return Lease{}, false
 	}
 	return Lease{ReleaseID: m[1], Holder: m[2], Until: until}, true
+}
+
+// fitDescription formats an alias description, cutting the holder so that it fits in the
+// 256 characters Lambda allows.
+func fitDescription(format func(holder string) string, holder string) string {
+	s := format(holder)
+	if over := len(s) - 256; over > 0 {
+		s = format(holder[:max(0, len(holder)-over)])
+	}
+	return s
+}
+
+// parseMark matches a description against re, whose last group is an RFC 3339 time.
+func parseMark(re *regexp.Regexp, description string) ([]string, time.Time, bool) {
+	m := re.FindStringSubmatch(description)
+	if m == nil {
+		return nil, time.Time{}, false
+	}
+	t, err := time.Parse(time.RFC3339, m[len(m)-1])
+	return m, t, err == nil
 }
 
 // defaultHolder names who runs a release: user@host and the provider's process id, so
@@ -148,22 +161,15 @@ func (r Released) String() string {
 	if r.Restored {
 		verb = "restored"
 	}
-	s := fmt.Sprintf("safelambda %s version %s in %s by %s at %s", verb, r.Version, r.ReleaseID, r.Holder, r.At.UTC().Format(time.RFC3339))
-	if over := len(s) - 256; over > 0 {
-		r.Holder = r.Holder[:max(0, len(r.Holder)-over)]
-		return r.String()
-	}
-	return s
+	return fitDescription(func(holder string) string {
+		return fmt.Sprintf("safelambda %s version %s in %s by %s at %s", verb, r.Version, r.ReleaseID, holder, r.At.UTC().Format(time.RFC3339))
+	}, r.Holder)
 }
 
 // ParseReleased reads a Released mark from an alias description.
 func ParseReleased(description string) (Released, bool) {
-	m := releasedRE.FindStringSubmatch(description)
-	if m == nil {
-		return Released{}, false
-	}
-	at, err := time.Parse(time.RFC3339, m[5])
-	if err != nil {
+	m, at, ok := parseMark(releasedRE, description)
+	if !ok {
 		return Released{}, false
 	}
 	return Released{Version: m[2], ReleaseID: m[3], Holder: m[4], At: at, Restored: m[1] == "restored"}, true
