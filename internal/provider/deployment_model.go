@@ -139,6 +139,18 @@ var lastDeploymentAttrTypes = map[string]attr.Type{
 	"kept_versions":    types.ListType{ElemType: types.StringType},
 }
 
+// lastDeploymentID is the id of the release state last recorded ("" when none).
+func lastDeploymentID(m deploymentModel) string {
+	if m.LastDeployment.IsNull() || m.LastDeployment.IsUnknown() {
+		return ""
+	}
+	id, ok := m.LastDeployment.Attributes()["id"].(types.String)
+	if !ok {
+		return ""
+	}
+	return id.ValueString()
+}
+
 // lastDeploymentValue records a release result.
 func lastDeploymentValue(res shift.Result) types.Object {
 	deleted := make([]attr.Value, 0, len(res.DeletedVersions))

@@ -165,3 +165,21 @@ func TestReleasePending(t *testing.T) {
 		}
 	}
 }
+
+// The id of the last release is read from state as the engine needs it: through the
+// framework's object value, "" for a resource that has none yet.
+func TestLastDeploymentID(t *testing.T) {
+	m, _ := plannedModel(t, nil)
+	if got := lastDeploymentID(m); got != "" {
+		t.Errorf("unknown last_deployment: %q", got)
+	}
+	rec := stateAfterRelease(m, shift.Release{Function: "orders-api", Alias: "live"},
+		shift.Result{DeploymentID: "d-7", Status: shift.StatusSucceeded, TargetVersion: "4", LiveVersion: "4", AliasExists: true, AliasARN: aliasARN}, false, "")
+	if got := lastDeploymentID(rec); got != "d-7" {
+		t.Errorf("lastDeploymentID = %q, want d-7", got)
+	}
+	rec.LastDeployment = types.ObjectNull(lastDeploymentAttrTypes)
+	if got := lastDeploymentID(rec); got != "" {
+		t.Errorf("null last_deployment: %q", got)
+	}
+}

@@ -247,6 +247,9 @@ func (r *deploymentResource) Update(ctx context.Context, req resource.UpdateRequ
 	if !ok {
 		return
 	}
+	// The engine tells this configuration's own last release (a lease it left when its
+	// rollback could not finish, the mark it left when it succeeded) from another's.
+	resolved.Release.LastDeploymentID = lastDeploymentID(prior)
 	state, _ := r.release(ctx, plan, resolved.Release, prior.PreviousVersion.ValueString(), resolved.UpdateTimeout, &resp.Diagnostics)
 	// Written on failure too: it records what is live, so the release shows as pending.
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
