@@ -12,6 +12,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/identityschema"
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/safelambda/terraform-provider-safelambda/internal/shift"
 )
 
 var _ resource.ResourceWithIdentity = (*deploymentResource)(nil)
@@ -52,14 +54,8 @@ func (r *deploymentResource) IdentitySchema(_ context.Context, _ resource.Identi
 // functionNameOf reduces a function ARN (qualified or not) to the function's name; a
 // plain name is returned as given.
 func functionNameOf(function string) string {
-	a, err := arn.Parse(function)
-	if err != nil {
-		return function
-	}
-	// resource is "function:<name>" or "function:<name>:<qualifier>"
-	parts := strings.Split(a.Resource, ":")
-	if len(parts) >= 2 && parts[0] == "function" {
-		return parts[1]
+	if ref, ok := shift.ParseFunction(function); ok && ref.Name != "" {
+		return ref.Name
 	}
 	return function
 }

@@ -53,15 +53,16 @@ func TestAccDeployment_identity(t *testing.T) {
 			},
 			{
 				// The config names the function by name: import by identity then plans empty.
-				// (Settings AWS does not hold, such as alarm_poll_interval, are imported at
-				// their defaults; a config with others plans an update that only records them.)
-				Config:          release{Function: fn, Version: "2"}.HCL(),
+				// Import records code_sha256 (version follows at the next refresh), so the
+				// configuration to import into is in code_sha256 mode. Settings AWS does not
+				// hold, such as alarm_poll_interval, are imported at their defaults.
+				Config:          release{Function: fn, Code: shaV2}.HCL(),
 				ResourceName:    res,
 				ImportState:     true,
 				ImportStateKind: resource.ImportBlockWithResourceIdentity,
 			},
 			{
-				Config:          release{Function: fn, Version: "2"}.HCL(),
+				Config:          release{Function: fn, Code: shaV2}.HCL(),
 				ResourceName:    res,
 				ImportState:     true,
 				ImportStateKind: resource.ImportBlockWithID,

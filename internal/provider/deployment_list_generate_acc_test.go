@@ -48,7 +48,7 @@ list "safelambda_deployment" "found" {
 		t.Fatalf("terraform query wrote no configuration: %v\n%s", err, out)
 	}
 	t.Logf("terraform query printed:\n%s\ngenerated.tf:\n%s", out, gen)
-	for _, want := range []string{"import {", "identity", `version`, `"` + a + `"`, `"` + b + `"`, `"staging"`} {
+	for _, want := range []string{"import {", "identity", `code_sha256`, `"` + a + `"`, `"` + b + `"`, `"staging"`} {
 		if !strings.Contains(string(gen), want) {
 			t.Errorf("generated.tf lacks %q:\n%s", want, gen)
 		}

@@ -296,6 +296,11 @@ func (r *deploymentResource) Read(ctx context.Context, req resource.ReadRequest,
 	live, err := r.planEngine(ctx, fn, alias).Inspect(ctx, fn, alias, known)
 	if errors.Is(err, shift.ErrNotFound) {
 		tflog.Warn(ctx, "alias or function is gone; removing it from state", map[string]any{"function": fn, "alias": alias})
+		// The framework wants an identity after every Read that reports no error, even one
+		// that removes the resource: keep the one the state had, or derive it from state.
+		if resp.Identity != nil && resp.Identity.Raw.IsNull() {
+			setIdentity(ctx, resp.Identity, state, &resp.Diagnostics)
+		}
 		resp.State.RemoveResource(ctx)
 		return
 	}

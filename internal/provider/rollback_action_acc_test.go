@@ -71,7 +71,7 @@ func TestAccRollbackAction_invokedByTheCLI(t *testing.T) {
 	// Promoted: back to the version before it.
 	out := run("apply", "-auto-approve", "-input=false", "-invoke=action.safelambda_rollback.api")
 	t.Logf("terraform apply -invoke printed:\n%s", out)
-	wantLines(out, "alias live: 100% → 1 (was 2)", "alarms OK (1 OK after the move to 1)")
+	wantLines(out, "alias live: 100% → 1 (was 2)", "alarms OK (1 read, none in ALARM)")
 	mustAliasServe(t, fn, "1")
 
 	// The deployment sees the move as drift: its release is pending again.
@@ -91,7 +91,7 @@ func TestAccRollbackAction_invokedByTheCLI(t *testing.T) {
 	acctest.SetAlias(t, fn, "live", "2", nil)
 	acctest.SetAlarmState(t, alarm, "ALARM")
 	out = run("apply", "-auto-approve", "-input=false", "-invoke=action.safelambda_rollback.api")
-	wantLines(out, "alias live: 100% → 1 (was 2)", "alarms still in ALARM: "+alarm, "Alarms still in ALARM after the rollback")
+	wantLines(out, "alias live: 100% → 1 (was 2)", "alarms still in ALARM: "+alarm, alarm+" is still in ALARM")
 	mustAliasServe(t, fn, "1")
 }
 
