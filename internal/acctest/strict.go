@@ -338,6 +338,8 @@ func (p *Proxy) serveStrict(w http.ResponseWriter, r *http.Request, op string, b
 	cfg := p.strict.cfg
 	p.mu.Unlock()
 	now := time.Now()
+	var current map[string]any // an UpdateAlias's alias as it was
+	var exists bool
 
 	switch op {
 	case "ListProvisionedConcurrencyConfigs":
@@ -373,10 +375,8 @@ func (p *Proxy) serveStrict(w http.ResponseWriter, r *http.Request, op string, b
 				return true
 			}
 		}
-	case "CreateAlias":
-		// handled on the answer
 	case "UpdateAlias":
-		current, exists := p.read(r, r.URL.EscapedPath(), "")
+		current, exists = p.read(r, r.URL.EscapedPath(), "")
 		if cfg.RevisionIDs {
 			if want, _ := lr.body["RevisionId"].(string); want != "" && exists {
 				if have := p.revisionOf(current); have != want {
@@ -397,12 +397,16 @@ func (p *Proxy) serveStrict(w http.ResponseWriter, r *http.Request, op string, b
 				return true
 			}
 		}
-		up, err := p.exchange(r, r.Method, r.URL.EscapedPath(), r.URL.RawQuery, body)
-		if err != nil {
-			resetConn(w)
-			return true
-		}
-		if up.ok() {
+	}
+
+	up, err := p.exchange(r, r.Method, r.URL.EscapedPath(), r.URL.RawQuery, body)
+	if err != nil {
+		resetConn(w)
+		return true
+	}
+	if up.ok() {
+		switch op {
+		case "UpdateAlias":
 			var a struct{ AliasArn string }
 			if json.Unmarshal(up.body, &a) == nil {
 				// Lambda gives every accepted write a new RevisionId, even one that
@@ -414,18 +418,6 @@ func (p *Proxy) serveStrict(w http.ResponseWriter, r *http.Request, op string, b
 			if exists {
 				p.noteTransient(lr, current, up.body, cfg, now)
 			}
-		}
-		p.answer(w, lr, up, cfg, now)
-		return true
-	}
-
-	up, err := p.exchange(r, r.Method, r.URL.EscapedPath(), r.URL.RawQuery, body)
-	if err != nil {
-		resetConn(w)
-		return true
-	}
-	if up.ok() {
-		switch op {
 		case "UpdateFunctionCode", "UpdateFunctionConfiguration":
 			if cfg.UpdateFor > 0 {
 				p.mu.Lock()

@@ -237,11 +237,10 @@ func (r *deploymentResource) Schema(ctx context.Context, _ resource.SchemaReques
 // timeoutsAttribute is timeouts.Attributes without its own parse check: the engine checks
 // each timeout, on its own path and together with the schedule it must hold.
 func timeoutsAttribute() schema.SingleNestedAttribute {
-	timeout := func(op string) schema.StringAttribute {
+	timeout := func(op, more string) schema.StringAttribute {
 		return schema.StringAttribute{
-			Optional: true,
-			MarkdownDescription: "How long " + op + " may take, a Go duration (`90m`, `2h`). The create and update timeouts " +
-				"must hold the whole schedule plus one alarm poll.",
+			Optional:            true,
+			MarkdownDescription: "How long " + op + " may take, a Go duration (`90m`, `2h`)." + more,
 		}
 	}
 	return schema.SingleNestedAttribute{
@@ -249,9 +248,9 @@ func timeoutsAttribute() schema.SingleNestedAttribute {
 		CustomType:          timeouts.Type{ObjectType: types.ObjectType{AttrTypes: map[string]attr.Type{"create": types.StringType, "update": types.StringType, "delete": types.StringType}}},
 		MarkdownDescription: "Operation timeouts. Default `60m` for create and update (one release each), `5m` for delete.",
 		Attributes: map[string]schema.Attribute{
-			"create": timeout("a create (the first release)"),
-			"update": timeout("an update (a release)"),
-			"delete": timeout("a destroy"),
+			"create": timeout("a create (the first release)", " It must hold the whole schedule plus one alarm poll."),
+			"update": timeout("an update (a release)", " It must hold the whole schedule plus one alarm poll."),
+			"delete": timeout("a destroy", ""),
 		},
 	}
 }

@@ -301,6 +301,16 @@ func (x *run) write(version string, weights map[string]float64, next time.Durati
 	if errors.As(err, &d) {
 		return x.driftFailure(d)
 	}
+	if errors.Is(err, ErrInvalidParameter) && len(weights) > 0 && x.ctx.Err() == nil {
+		// Lambda refuses weights between versions it cannot route together; preflight
+		// checks role and dead-letter target, this is Lambda's own word on the rest.
+		return &failure{
+			cause: fmt.Sprintf("Lambda refused to route traffic between version %s and version %s (%s): %v",
+				version, x.target.Version, doing, err),
+			next: "A release AllAtOnce (leave traffic_shift out) moves the alias in one write and works; later releases between versions that match can shift gradually.",
+			err:  err,
+		}
+	}
 	if err != nil {
 		return x.apiFailure(err, doing)
 	}
@@ -500,6 +510,9 @@ func (x *run) readBack() error {
 	ctx, cancel := x.detached(readBackTimeout)
 	defer cancel()
 	a, err := g.read(ctx)
+	if err == nil && settling(a) {
+		a, err = g.settled(ctx, aliasShape{version: a.FunctionVersion}) // Lambda's own weights: report what they clear to
+	}
 	if errors.Is(err, ErrNotFound) {
 		x.res.AliasExists = false
 		x.res.AliasARN, x.res.LiveVersion, x.res.LiveWeights, x.res.LiveCodeSha256 = "", "", nil, ""

@@ -568,48 +568,34 @@ func TestMetricGateJudgesOnlyArrivedMinutes(t *testing.T) {
 	}
 }
 
-// Errors in the last minute of the hold reach CloudWatch after the hold: with the hold
-// extended until they arrive, the gate sees them and trips instead of passing for lack
-// of data. Taking the metrics as instant (ArrivalDelay 0) shows the failure it prevents.
-func TestMetricGateNeverPassesForDataOnItsWay(t *testing.T) {
+// Lambda's metrics reach CloudWatch 90s after their minute here. Judged on what has
+// arrived, with the hold extended until its own minutes have, the gates see the hold
+// whole: errors in its last minute trip max_error_rate instead of passing for lack of
+// data, and 300 invocations (1 a second for 5m) pass min_invocations = 250 instead of
+// reading as too little traffic. Taking the metrics as instant (ArrivalDelay 0) shows
+// the failures this prevents.
+func TestMetricGatesJudgeDataOnItsWayOnlyOnceArrived(t *testing.T) {
+	errorRate := func(g *MetricGates) { g.MaxErrorRate = ptr(0.05) }
+	minInvocations := func(g *MetricGates) { g.MinInvocations = 250 }
 	for _, tc := range []struct {
-		name       string
-		delay      time.Duration
-		rolledBack bool
+		name          string
+		gate          func(*MetricGates)
+		errFrom       time.Duration // errors from this far into the step to its end
+		delay         time.Duration
+		wantRollback  bool
+		wantErrorText string
 	}{
-		{"judged on arrived data", 2 * time.Minute, true},
-		{"metrics taken as instant", 0, false},
+		{"errors in the last minute, judged on arrived data", errorRate, 4 * time.Minute, 2 * time.Minute, true, "max_error_rate tripped"},
+		{"errors in the last minute, metrics taken as instant", errorRate, 4 * time.Minute, 0, false, ""},
+		{"traffic still arriving, judged on arrived data", minInvocations, 5 * time.Minute, 2 * time.Minute, false, ""},
+		{"traffic still arriving, metrics taken as instant", minInvocations, 5 * time.Minute, 0, true, "not enough traffic to judge"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t)
-			h.withMetrics(late(h.clock, 90*time.Second, 1, 4*time.Minute, 5*time.Minute))
-			res, err := h.run(release(gates(arrival(tc.delay), func(g *MetricGates) { g.MaxErrorRate = ptr(0.05) })))
-			h.wantOutcome(res, err, tc.rolledBack)
-			if tc.rolledBack && !strings.Contains(err.Error(), "max_error_rate tripped") {
-				t.Errorf("error:\n%v", err)
-			}
-		})
-	}
-}
-
-// min_invocations counts the hold's invocations once they have all arrived: 1 canary
-// call a second for 5m is 300, which passes 250; counted before the last 90s arrive it
-// would read as too little traffic.
-func TestMinInvocationsCountsOnlyArrivedData(t *testing.T) {
-	for _, tc := range []struct {
-		name       string
-		delay      time.Duration
-		rolledBack bool
-	}{
-		{"judged on arrived data", 2 * time.Minute, false},
-		{"metrics taken as instant", 0, true},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			h := newHarness(t)
-			h.withMetrics(late(h.clock, 90*time.Second, 1, 0, 0))
-			res, err := h.run(release(gates(arrival(tc.delay), func(g *MetricGates) { g.MinInvocations = 250 })))
-			h.wantOutcome(res, err, tc.rolledBack)
-			if tc.rolledBack && !strings.Contains(err.Error(), "not enough traffic to judge") {
+			h.withMetrics(late(h.clock, 90*time.Second, 1, tc.errFrom, 5*time.Minute))
+			res, err := h.run(release(gates(arrival(tc.delay), tc.gate)))
+			h.wantOutcome(res, err, tc.wantRollback)
+			if tc.wantRollback && !strings.Contains(err.Error(), tc.wantErrorText) {
 				t.Errorf("error:\n%v", err)
 			}
 		})

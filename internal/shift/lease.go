@@ -116,34 +116,39 @@ func (e *Engine) holder() string {
 	return defaultHolder()
 }
 
-// leaseFor returns the description a write of this release carries: the lease, with an
-// expiry covering next (the hold that follows) and the slack. The write that ends a
-// release replaces it with a Released mark; a rollback or a restore leaves no description.
-func (x *run) leaseFor(next time.Duration) *string {
+// leaseFor returns the description a write of version carries: the lease, with an expiry
+// covering next (the hold that follows) and the slack. The write that ends a release
+// replaces it with a Released mark, and a rollback's or a restore's with a Restored one.
+func (x *run) leaseFor(version string, next time.Duration) *string {
 	var s string
-	switch {
-	case !x.ending:
+	if !x.ending {
 		s = Lease{ReleaseID: x.res.DeploymentID, Holder: x.holder, Until: x.clock.Now().Add(next + x.e.leaseSlack())}.String()
-	case !x.undoing:
-		s = Released{Version: x.target.Version, ReleaseID: x.res.DeploymentID, Holder: x.holder, At: x.clock.Now()}.String()
+	} else {
+		s = Released{Version: version, ReleaseID: x.res.DeploymentID, Holder: x.holder, At: x.clock.Now(), Restored: x.undoing}.String()
 	}
 	return &s
 }
 
 // Released marks the alias with the release that last put a version on it, so that two
 // configurations releasing onto one alias, each undoing the other at every apply, can be
-// told apart from a release of this configuration.
+// told apart from a release of this configuration; and so that weights Lambda shows after
+// the version change are known for its own (see settling).
 type Released struct {
 	Version   string
 	ReleaseID string
 	Holder    string
 	At        time.Time
+	Restored  bool // a rollback or a restore put Version back
 }
 
-var releasedRE = regexp.MustCompile(`^safelambda released version (\S+) in (\S+) by (.*) at (\S+)$`)
+var releasedRE = regexp.MustCompile(`^safelambda (released|restored) version (\S+) in (\S+) by (.*) at (\S+)$`)
 
 func (r Released) String() string {
-	s := fmt.Sprintf("safelambda released version %s in %s by %s at %s", r.Version, r.ReleaseID, r.Holder, r.At.UTC().Format(time.RFC3339))
+	verb := "released"
+	if r.Restored {
+		verb = "restored"
+	}
+	s := fmt.Sprintf("safelambda %s version %s in %s by %s at %s", verb, r.Version, r.ReleaseID, r.Holder, r.At.UTC().Format(time.RFC3339))
 	if over := len(s) - 256; over > 0 {
 		r.Holder = r.Holder[:max(0, len(r.Holder)-over)]
 		return r.String()
@@ -157,11 +162,11 @@ func ParseReleased(description string) (Released, bool) {
 	if m == nil {
 		return Released{}, false
 	}
-	at, err := time.Parse(time.RFC3339, m[4])
+	at, err := time.Parse(time.RFC3339, m[5])
 	if err != nil {
 		return Released{}, false
 	}
-	return Released{Version: m[1], ReleaseID: m[2], Holder: m[3], At: at}, true
+	return Released{Version: m[2], ReleaseID: m[3], Holder: m[4], At: at, Restored: m[1] == "restored"}, true
 }
 
 // checkFlipFlop notes when the alias serves what another release put there, not this
@@ -172,7 +177,7 @@ func (x *run) checkFlipFlop() {
 		return
 	}
 	m, ok := ParseReleased(x.guard.found.Description)
-	if !ok || m.ReleaseID == x.r.LastDeploymentID || m.Version != x.guard.found.FunctionVersion || m.Version == x.target.Version {
+	if !ok || m.Restored || m.ReleaseID == x.r.LastDeploymentID || m.Version != x.guard.found.FunctionVersion || m.Version == x.target.Version {
 		return
 	}
 	x.flipFlop = fmt.Sprintf("alias %s served version %s, put there by release %s (run by %s) at %s, not by this configuration's last release %s: "+

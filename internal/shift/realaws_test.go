@@ -35,6 +35,10 @@ func TestLeaseRoundTrip(t *testing.T) {
 	if s := long.String(); len(s) > 256 {
 		t.Errorf("lease description is %d characters, over Lambda's 256", len(s))
 	}
+	r := Released{Version: "4", ReleaseID: "d-1", Holder: "ci", At: t0, Restored: true}
+	if got, ok := ParseReleased(r.String()); !ok || !reflect.DeepEqual(got, r) {
+		t.Errorf("ParseReleased(%q) = %+v %v", r.String(), got, ok)
+	}
 	for _, d := range []string{"", "release 1.4.2", "safelambda release d-1 by x until tomorrow"} {
 		if _, ok := ParseLease(d); ok {
 			t.Errorf("ParseLease(%q) found a lease", d)
@@ -205,7 +209,7 @@ func TestLeaseDuringThePreTrafficHook(t *testing.T) {
 		if l := leaseOf(t, during); l.ReleaseID != "d-test" {
 			t.Errorf("lease during the hook %+v", l)
 		}
-		if a, _ := h.aws.alias("live"); a.Description != "" || h.aws.writes != 0 {
+		if a, _ := h.aws.alias("live"); !strings.HasPrefix(a.Description, "safelambda restored version 3 in d-test") || h.aws.writes != 0 {
 			t.Errorf("after the failure: description %q, routing writes %d", a.Description, h.aws.writes)
 		}
 		if !strings.Contains(err.Error(), "serves version 3 with no weights (unchanged)") {
@@ -216,7 +220,7 @@ func TestLeaseDuringThePreTrafficHook(t *testing.T) {
 		h := newHarness(t)
 		h.aws.alarms["orders-errors"] = stateAfter(time.Minute, "ALARM")
 		res, _ := h.run(release())
-		if a, _ := h.aws.alias("live"); res.Status != StatusRolledBack || a.Description != "" {
+		if a, _ := h.aws.alias("live"); res.Status != StatusRolledBack || !strings.HasPrefix(a.Description, "safelambda restored version 3 in d-test") {
 			t.Errorf("status %s, description %q", res.Status, a.Description)
 		}
 	})
@@ -270,6 +274,29 @@ func TestTransientWeights(t *testing.T) {
 		// The rollback's verification waited for the weights of its own write to clear.
 		if !h.hasEvent(EventRollback, "alias live serves 3 with no weights (verified)") || h.clock.elapsed() < 5*time.Minute+20*time.Second {
 			t.Errorf("took %s, timeline %v", h.clock.elapsed(), res.Timeline)
+		}
+	})
+	t.Run("refresh after a rollback waits them out too", func(t *testing.T) {
+		h := newHarness(t)
+		h.aws.transient = transientWaitLimit + inspectTransientLimit/2
+		h.aws.alarms["orders-errors"] = func(_ time.Duration, a *Alias) string {
+			if a != nil && a.FunctionVersion == "4" {
+				return "ALARM"
+			}
+			return "OK"
+		}
+		res, _ := h.run(release(func(r *Release) { r.Schedule = Schedule{} }))
+		if res.Status != StatusRolledBack {
+			t.Fatalf("status %s", res.Status)
+		}
+		// Lambda's weights outlast the rollback's own wait: the rollback is still done,
+		// and the weights it leaves are its own, not a split to report.
+		if !h.hasEvent(EventRollback, "(verified)") || res.LiveVersion != "3" || len(res.LiveWeights) != 0 {
+			t.Errorf("result %+v", res)
+		}
+		live, err := h.engine.Inspect(context.Background(), fnName, "live", Known{})
+		if err != nil || live.Version != "3" || len(live.Weights) != 0 {
+			t.Errorf("Inspect = %+v %v, want 3 with no weights", live, err)
 		}
 	})
 	t.Run("refresh waits them out instead of reporting a split", func(t *testing.T) {
@@ -634,7 +661,7 @@ func TestRestore(t *testing.T) {
 			t.Fatalf("%+v %v", res, err)
 		}
 		h.wantAlias("2", nil)
-		if a, _ := h.aws.alias("live"); a.Description != "" || !h.hasEvent(EventWarning, "release d-other") {
+		if a, _ := h.aws.alias("live"); !strings.HasPrefix(a.Description, "safelambda restored version 2") || !h.hasEvent(EventWarning, "release d-other") {
 			t.Errorf("description %q, timeline %v", a.Description, res.Timeline)
 		}
 	})
@@ -726,5 +753,32 @@ func TestSplitRestoredOntoTheTargetLeavesNoLease(t *testing.T) {
 	a, _ := h.aws.alias("live")
 	if _, leased := ParseLease(a.Description); leased || len(a.Weights) != 0 {
 		t.Errorf("alias %+v", a)
+	}
+}
+
+func TestLambdaRefusesTheWeights(t *testing.T) {
+	h := newHarness(t)
+	h.aws.beforeUpdate = func(n int, u AliasUpdate) error {
+		if len(u.Weights) > 0 {
+			return fmt.Errorf("InvalidParameterValueException: Specified versions must be associated with the same execution role: %w", ErrInvalidParameter)
+		}
+		return nil
+	}
+	res, err := h.run(release())
+	if err == nil || res.Status != StatusFailed {
+		t.Fatalf("status %s err %v", res.Status, err)
+	}
+	for _, want := range []string{
+		"Lambda refused to route traffic between version 3 and version 4 (shift at step 1 of 1 (10% on version 4)): InvalidParameterValueException: Specified versions must be associated with the same execution role",
+		"serves version 3 with no weights (unchanged)",
+		"AllAtOnce",
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%s", want, err)
+		}
+	}
+	// Refused, so it never landed: no rollback write.
+	if h.aws.writes != 0 || h.hasEvent(EventRollback, "rolling back") {
+		t.Errorf("writes %d, timeline %v", h.aws.writes, res.Timeline)
 	}
 }
