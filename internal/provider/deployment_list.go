@@ -45,14 +45,15 @@ func (r *deploymentListResource) ListResourceConfigSchema(_ context.Context, _ l
 		MarkdownDescription: "Finds Lambda aliases, with their routing, as `safelambda_deployment` instances: the aliases of " +
 			"the functions named in `function_names`, or of every function in the provider's region. " +
 			"`terraform query -generate-config-out=imported.tf` writes an import block and a configuration " +
-			"(in `version` mode, pinned to the version each alias serves) that plans with nothing to change. " +
+			"(in `code_sha256` mode, pinned to the code each alias serves) that plans with nothing to change. " +
 			"Aliases that serve `$LATEST` are skipped with a warning: a release needs a published version.",
 		Attributes: map[string]listschema.Attribute{
 			"function_names": listschema.ListAttribute{
 				ElementType: types.StringType,
 				Optional:    true,
 				MarkdownDescription: "Names or ARNs of the functions whose aliases to list. Unset lists the aliases of every " +
-					"function in the region (one `ListFunctions` page per 50 functions, one `ListAliases` call per function).",
+					"function in the region (one `ListFunctions` page per 50 functions, one `ListAliases` call per function, " +
+					"and one `GetFunctionConfiguration` per alias when resources are included).",
 				Validators: []validator.List{
 					listvalidator.SizeAtLeast(1),
 					listvalidator.UniqueValues(),
@@ -184,15 +185,22 @@ func (r *deploymentListResource) result(ctx context.Context, req list.ListReques
 	if !req.IncludeResource {
 		return result, true
 	}
-	// What an import of this alias records, in version mode: generated configuration pins
-	// the version the alias serves, so it plans with nothing to change.
+	// What an import of this alias records, in code_sha256 mode (as import itself does): the
+	// generated configuration pins the code the alias serves, so it plans with nothing to
+	// change; the hash of a published version never changes.
+	v, err := r.data.clients.Engine().Functions.GetVersion(ctx, function, a.FunctionVersion)
+	if err != nil {
+		result.Diagnostics.AddError("Cannot read the version an alias serves",
+			fmt.Sprintf("Reading version %s of function %s (served by alias %s) failed: %v", a.FunctionVersion, name, a.Name, err))
+		return result, true
+	}
 	set := func(attr string, v any) {
 		result.Diagnostics.Append(result.Resource.SetAttribute(ctx, path.Root(attr), v)...)
 	}
 	set("id", name+":"+a.Name)
 	set("function_name", name)
 	set("alias", a.Name)
-	set("version", a.FunctionVersion)
+	set("code_sha256", v.CodeSha256)
 	set("alarm_poll_interval", shift.DefaultAlarmPollInterval.String())
 	set("ignore_alarms", false)
 	set("ignore_poll_alarm_failure", false)
@@ -200,7 +208,6 @@ func (r *deploymentListResource) result(ctx context.Context, req list.ListReques
 	set("alias_arn", a.ARN)
 	set("invoke_arn", invokeARN(a.ARN))
 	set("additional_version_weights", weightsValue(a.Weights))
-	set("schedule", shift.Describe(shift.Release{Function: name, Alias: a.Name, Version: a.FunctionVersion, AlarmPollInterval: shift.DefaultAlarmPollInterval}))
 	return result, true
 }
 

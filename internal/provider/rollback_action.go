@@ -154,7 +154,8 @@ func (a *rollbackAction) Invoke(ctx context.Context, req action.InvokeRequest, r
 		case res.WasVersion == "" && errors.Is(err, shift.ErrNotFound):
 			at = path.Root("alias")
 		}
-		if res.WasVersion == "" {
+		if res.WasVersion == "" || errors.Is(err, shift.ErrNotFound) {
+			// A missing alias or version stops the restore before any write.
 			summary = "Nothing was rolled back"
 		}
 		detail := err.Error()

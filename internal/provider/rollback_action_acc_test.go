@@ -91,7 +91,7 @@ func TestAccRollbackAction_invokedByTheCLI(t *testing.T) {
 	acctest.SetAlias(t, fn, "live", "2", nil)
 	acctest.SetAlarmState(t, alarm, "ALARM")
 	out = run("apply", "-auto-approve", "-input=false", "-invoke=action.safelambda_rollback.api")
-	wantLines(out, "alias live: 100% → 1 (was 2)", "alarms still in ALARM: "+alarm, alarm+" is still in ALARM")
+	wantLines(out, "alias live: 100% → 1 (was 2)", "alarms still in ALARM: "+alarm, "Warning")
 	mustAliasServe(t, fn, "1")
 }
 
