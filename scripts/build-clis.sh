@@ -25,7 +25,11 @@ CLI_CACHE=${CLI_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/safelambda-clis}
 mkdir -p "$CLI_CACHE"
 
 have() { # have BINARY VERSION: the binary exists and reports that version
-  [ -x "$1" ] && "$1" version 2>/dev/null | head -1 | grep -q "v$2\$"
+  # Read the whole output first: under pipefail, `version | head -1` can fail when the
+  # CLI is still writing as head exits (SIGPIPE), which would rebuild a good binary.
+  local out
+  [ -x "$1" ] && out=$(CHECKPOINT_DISABLE=1 "$1" version 2>/dev/null) || return 1
+  [[ "${out%%$'\n'*}" == *" v$2" ]]
 }
 
 module_dir() { # module_dir PATH@VERSION: downloads the module, prints its (read-only) folder

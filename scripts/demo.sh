@@ -8,7 +8,12 @@
 # Everything it makes lives in .demo/ (provider build, moto log, Terraform state); the
 # moto server it starts is stopped on exit, whatever happens. Exit 0 means the story
 # went as told.
+#
+# TF picks the CLI: TF=tofu make demo runs the same story with OpenTofu (a name on PATH
+# or a path). OpenTofu looks providers up on registry.opentofu.org, so the provider and
+# the hashicorp/aws mirror are offered under both registry hosts.
 set -euo pipefail
+TF=${TF:-terraform}
 here=$(cd "$(dirname "$0")/.." && pwd)
 demo="$here/.demo"
 work="$demo/work"
@@ -16,7 +21,12 @@ work="$demo/work"
 bold() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 die() { printf '\ndemo failed: %s\n' "$*" >&2; exit 1; }
 
-for tool in go terraform moto_server python3; do
+if [ "$TF" = tofu ] && ! command -v tofu >/dev/null; then
+  # the OpenTofu that make clis (scripts/build-clis.sh) builds, when none is installed
+  cached=$(ls -d "${CLI_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/safelambda-clis}"/tofu-*/tofu 2>/dev/null | tail -1 || true)
+  [ -n "$cached" ] && TF=$cached
+fi
+for tool in go "$TF" moto_server python3; do
   command -v "$tool" >/dev/null || die "$tool is not on PATH (see README.md, Prerequisites)"
 done
 python3 -c 'import boto3' 2>/dev/null || die "python3 needs boto3 (pip install boto3)"
@@ -25,7 +35,8 @@ rm -rf "$demo"
 plugins="$demo/plugins"
 demo_version=0.0.1
 os_arch="$(go env GOOS)_$(go env GOARCH)"
-mkdir -p "$plugins/registry.terraform.io/safelambda/safelambda/$demo_version/$os_arch" "$work/build"
+hosts="registry.terraform.io registry.opentofu.org"
+mkdir -p "$work/build"
 
 moto_pid=""
 watch_pid=""
@@ -40,9 +51,13 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 bold "Building the provider"
-binary="$plugins/registry.terraform.io/safelambda/safelambda/$demo_version/$os_arch/terraform-provider-safelambda_v$demo_version"
-(cd "$here" && go build -ldflags "-X main.version=$demo_version" -o "$binary" .)
-echo "built $binary"
+binary="terraform-provider-safelambda_v$demo_version"
+(cd "$here" && go build -ldflags "-X main.version=$demo_version" -o "$demo/$binary" .)
+for host in $hosts; do
+  mkdir -p "$plugins/$host/safelambda/safelambda/$demo_version/$os_arch"
+  ln "$demo/$binary" "$plugins/$host/safelambda/safelambda/$demo_version/$os_arch/$binary"
+done
+echo "built $demo/$binary (offered as safelambda/safelambda $demo_version on $(echo $hosts | sed 's/ / and /'))"
 
 bold "Starting a local AWS (moto) on loopback"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
@@ -69,15 +84,28 @@ mirror=""
 for d in "${SAFELAMBDA_TF_MIRROR:-}" /opt/tf-plugins "$HOME/.terraform.d/plugins" /usr/share/terraform/plugins; do
   if [ -n "$d" ] && [ -d "$d/registry.terraform.io/hashicorp/aws" ]; then mirror=$d; break; fi
 done
+# A mirror keyed to registry.terraform.io only is offered under registry.opentofu.org
+# too, linked at the platform directories (the only depth both CLIs follow symlinks at).
+if [ -n "$mirror" ] && [ ! -d "$mirror/registry.opentofu.org/hashicorp" ]; then
+  both="$demo/aws-mirror"
+  for platform in "$mirror"/registry.terraform.io/hashicorp/*/*/*; do
+    rel=${platform#"$mirror"/registry.terraform.io/}
+    for host in $hosts; do
+      mkdir -p "$both/$host/$(dirname "$rel")"
+      ln -s "$platform" "$both/$host/$rel"
+    done
+  done
+  mirror=$both
+fi
 export TF_CLI_CONFIG_FILE="$demo/terraform.rc"
 {
   echo 'provider_installation {'
-  echo "  filesystem_mirror { path = \"$plugins\"  include = [\"registry.terraform.io/safelambda/*\"] }"
+  echo "  filesystem_mirror { path = \"$plugins\"  include = [\"registry.terraform.io/safelambda/*\", \"registry.opentofu.org/safelambda/*\"] }"
   if [ -n "$mirror" ]; then
-    echo "  filesystem_mirror { path = \"$mirror\"  include = [\"registry.terraform.io/hashicorp/*\"] }"
-    echo '  direct { exclude = ["registry.terraform.io/hashicorp/*", "registry.terraform.io/safelambda/*"] }'
+    echo "  filesystem_mirror { path = \"$mirror\"  include = [\"registry.terraform.io/hashicorp/*\", \"registry.opentofu.org/hashicorp/*\"] }"
+    echo '  direct { exclude = ["registry.terraform.io/hashicorp/*", "registry.opentofu.org/hashicorp/*", "registry.terraform.io/safelambda/*", "registry.opentofu.org/safelambda/*"] }'
   else
-    echo '  direct { exclude = ["registry.terraform.io/safelambda/*"] }'
+    echo '  direct { exclude = ["registry.terraform.io/safelambda/*", "registry.opentofu.org/safelambda/*"] }'
   fi
   echo '}'
 } >"$TF_CLI_CONFIG_FILE"
@@ -89,11 +117,13 @@ cp -R "$here/examples/complete/." "$work/"
   python3 -m zipfile -c "build/$(basename "$f" .py).zip" "$f"
 done)
 
-tf() { terraform -chdir="$work" "$@"; }
+tf() { "$TF" -chdir="$work" "$@"; }
 vars=(-var canary_interval=6s -var alarm_poll_interval=1s)
 
-bold "terraform init"
-tf init -input=false -no-color >"$demo/init.log" 2>&1 || { cat "$demo/init.log"; die "terraform init failed"; }
+cli=$("$TF" version 2>/dev/null | sed -n 1p)
+tfname=$(basename "$TF")
+bold "$tfname init ($cli)"
+tf init -input=false -no-color >"$demo/init.log" 2>&1 || { cat "$demo/init.log"; die "$tfname init failed"; }
 echo "ok (log: $demo/init.log)"
 
 # apply RELEASE: terraform apply, showing the release's own lines.
@@ -130,19 +160,19 @@ if apply v3; then stop_watch; die "release v3 should have been rolled back"; fi
 stop_watch
 grep -q 'canary seen' "$demo/watch.flag" 2>/dev/null || die "the watcher never saw the v3 canary"
 echo
-echo "  terraform's error, as the user sees it:"
+echo "  $tfname's error, as the user sees it:"
 sed -n '/^Error: /,$p' "$demo/apply-v3.log" | sed 's/^/  | /'
 [ "$(routing)" = "100% → version 2" ] || die "after the rollback the alias should serve version 2 alone, serves: $(routing)"
 echo
 echo "  live alias: $(routing)"
 tf plan -input=false -no-color -detailed-exitcode "${vars[@]}" -var release=v3 >"$demo/plan-after.log" 2>&1 && plan_rc=0 || plan_rc=$?
 [ "$plan_rc" = 2 ] || { cat "$demo/plan-after.log"; die "the next plan should show v3 as pending (exit 2), got $plan_rc"; }
-echo "  next terraform plan: v3 still pending ($(grep "^Plan:" "$demo/plan-after.log")), ready to retry once fixed"
+echo "  next $tfname plan: v3 still pending ($(grep "^Plan:" "$demo/plan-after.log")), ready to retry once fixed"
 
 bold "Summary"
 cat <<EOS
   v1  created alias live on version 1
   v2  10% canary for 6s, then 100%: alias live serves version 2
   v3  alarm orders-api-live-errors fired at 10%: rolled back to version 2, no weights
-  everything ran in $demo; moto is being stopped now.
+  everything ran in $demo with $cli; moto is being stopped now.
 EOS

@@ -13,13 +13,14 @@ func TestCLIConfigText(t *testing.T) {
 	want := `provider_installation {
   dev_overrides {
     "registry.terraform.io/safelambda/safelambda" = "/tmp/bin"
+    "registry.opentofu.org/safelambda/safelambda" = "/tmp/bin"
   }
   filesystem_mirror {
     path    = "/opt/tf-plugins"
-    include = ["registry.terraform.io/hashicorp/*"]
+    include = ["registry.terraform.io/hashicorp/*", "registry.opentofu.org/hashicorp/*"]
   }
   direct {
-    exclude = ["registry.terraform.io/hashicorp/*"]
+    exclude = ["registry.terraform.io/hashicorp/*", "registry.opentofu.org/hashicorp/*"]
   }
 }
 `
@@ -76,7 +77,34 @@ func TestCLIConfigInstallsAWSFromTheMirror(t *testing.T) {
 	if err != nil {
 		t.Fatalf("terraform init: %v\n%s", err, out)
 	}
-	if !strings.Contains(string(out), "hashicorp/aws") || !strings.Contains(string(out), "Terraform has been successfully initialized") {
+	if !strings.Contains(string(out), "hashicorp/aws") || !strings.Contains(string(out), "has been successfully initialized") {
 		t.Errorf("terraform init output:\n%s", out)
+	}
+}
+
+func TestBothHostsMirror(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	src := t.TempDir()
+	platform := filepath.Join(src, "registry.terraform.io", "hashicorp", "aws", "5.100.0", "linux_amd64")
+	if err := os.MkdirAll(platform, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(platform, "terraform-provider-aws_v5.100.0_x5"), []byte("bin"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for run := 1; run <= 2; run++ { // the second run finds everything in place
+		got, err := BothHostsMirror(src)
+		if err != nil {
+			t.Fatalf("run %d: %v", run, err)
+		}
+		for _, host := range registryHosts {
+			b, err := os.ReadFile(filepath.Join(got, host, "hashicorp", "aws", "5.100.0", "linux_amd64", "terraform-provider-aws_v5.100.0_x5"))
+			if err != nil || string(b) != "bin" {
+				t.Fatalf("run %d: %s mirror: %q, %v", run, host, b, err)
+			}
+		}
+	}
+	if got, _ := BothHostsMirror(""); got != "" {
+		t.Errorf("BothHostsMirror(\"\") = %q, want \"\"", got)
 	}
 }

@@ -90,6 +90,8 @@ type strictState struct {
 	failNext map[string][]FaultKind
 	// overrides: "function:version" → configuration fields moto cannot hold.
 	overrides map[string]map[string]any
+	// hits counts the strict answers given, by behaviour.
+	hits map[string]int
 }
 
 type revision struct{ id, content string }
@@ -106,7 +108,7 @@ func newStrictState() *strictState {
 		revisions: map[string]revision{}, updating: map[string]time.Time{}, pending: map[string]time.Time{},
 		states: map[string][2]string{}, transient: map[string]transientWeights{}, provisioned: map[string]int{},
 		mappings: map[string][]eventSourceMapping{}, failNext: map[string][]FaultKind{},
-		overrides: map[string]map[string]any{},
+		overrides: map[string]map[string]any{}, hits: map[string]int{},
 	}
 }
 
@@ -170,6 +172,37 @@ func (p *Proxy) AddEventSourceMapping(functionARN, sourceARN string) string {
 	id := fmt.Sprintf("%08x-%04x-4%03x-8%03x-%012x", rand.Uint32(), rand.Uint32()&0xffff, rand.Uint32()&0xfff, rand.Uint32()&0xfff, rand.Uint64()&0xffffffffffff)
 	p.strict.mappings[functionARN] = append(p.strict.mappings[functionARN], eventSourceMapping{id, functionARN, sourceARN})
 	return id
+}
+
+// Strict answers, counted by StrictAnswers.
+const (
+	AnsweredPreconditionFailed = "PreconditionFailed"     // 412 on a stale RevisionId
+	AnsweredCodeSha256Mismatch = "CodeSha256Mismatch"     // 400 on PublishVersion
+	AnsweredAliasExists        = "AliasExists"            // 409 on CreateAlias
+	AnsweredRoutingRefused     = "RoutingRefused"         // 400 on UpdateAlias weights
+	AnsweredUpdateInProgress   = "UpdateInProgress"       // 409 on PublishVersion
+	ShowedUpdateInProgress     = "ShowedUpdateInProgress" // LastUpdateStatus InProgress read
+	ShowedPending              = "ShowedPending"          // a version read as Pending
+	ShowedTransientWeights     = "ShowedTransientWeights" // an alias read with Lambda's own weights
+	ShowedVersionState         = "ShowedVersionState"     // a version read as Inactive or Failed
+)
+
+// StrictAnswers returns how many times each strict behaviour answered, so a test can
+// show the behaviour it is about did happen.
+func (p *Proxy) StrictAnswers() map[string]int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make(map[string]int, len(p.strict.hits))
+	for k, v := range p.strict.hits {
+		out[k] = v
+	}
+	return out
+}
+
+func (p *Proxy) hit(what string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.strict.hits[what]++
 }
 
 // scripted takes the next scripted fault for op, if any.
@@ -305,6 +338,8 @@ func (p *Proxy) serveStrict(w http.ResponseWriter, r *http.Request, op string, b
 	cfg := p.strict.cfg
 	p.mu.Unlock()
 	now := time.Now()
+	var current map[string]any // an UpdateAlias's alias as it was
+	var exists bool
 
 	switch op {
 	case "ListProvisionedConcurrencyConfigs":
@@ -323,6 +358,7 @@ func (p *Proxy) serveStrict(w http.ResponseWriter, r *http.Request, op string, b
 			// Source: Lambda developer guide, "Lambda function states" / "Function
 			// updates": while LastUpdateStatus is InProgress, PublishVersion fails with
 			// ResourceConflictException.
+			p.hit(AnsweredUpdateInProgress)
 			lambdaError(w, http.StatusConflict, "ResourceConflictException",
 				"The operation cannot be performed at this time. An update is in progress for resource: "+p.functionARN(r, lr.function))
 			return true
@@ -333,21 +369,21 @@ func (p *Proxy) serveStrict(w http.ResponseWriter, r *http.Request, op string, b
 				// Source: PublishVersion in the Lambda API reference (CodeSha256: "Only publish
 				// a version if the hash value matches the value that's specified") and the
 				// message Lambda sends.
+				p.hit(AnsweredCodeSha256Mismatch)
 				lambdaError(w, http.StatusBadRequest, "InvalidParameterValueException",
 					fmt.Sprintf("CodeSHA256 (%s) is different from current CodeSHA256 in $LATEST (%s). Please try again with the CodeSHA256 in $LATEST.", want, have))
 				return true
 			}
 		}
-	case "CreateAlias":
-		// handled on the answer
 	case "UpdateAlias":
-		current, exists := p.read(r, r.URL.EscapedPath(), "")
+		current, exists = p.read(r, r.URL.EscapedPath(), "")
 		if cfg.RevisionIDs {
 			if want, _ := lr.body["RevisionId"].(string); want != "" && exists {
 				if have := p.revisionOf(current); have != want {
 					// Source: UpdateAlias in the Lambda API reference: "PreconditionFailedException
 					// (412): The RevisionId provided does not match the latest RevisionId for the
 					// Lambda function or alias."
+					p.hit(AnsweredPreconditionFailed)
 					lambdaError(w, http.StatusPreconditionFailed, "PreconditionFailedException",
 						"The Revision Id provided does not match the latest Revision Id. Call the GetAlias API to retrieve the latest Revision Id")
 					return true
@@ -356,20 +392,11 @@ func (p *Proxy) serveStrict(w http.ResponseWriter, r *http.Request, op string, b
 		}
 		if cfg.RoutingConstraints {
 			if msg := p.routingRefusal(r, lr, current); msg != "" {
+				p.hit(AnsweredRoutingRefused)
 				lambdaError(w, http.StatusBadRequest, "InvalidParameterValueException", msg)
 				return true
 			}
 		}
-		up, err := p.exchange(r, r.Method, r.URL.EscapedPath(), r.URL.RawQuery, body)
-		if err != nil {
-			resetConn(w)
-			return true
-		}
-		if up.ok() && exists {
-			p.noteTransient(lr, current, up.body, cfg, now)
-		}
-		p.answer(w, lr, up, cfg, now)
-		return true
 	}
 
 	up, err := p.exchange(r, r.Method, r.URL.EscapedPath(), r.URL.RawQuery, body)
@@ -379,6 +406,18 @@ func (p *Proxy) serveStrict(w http.ResponseWriter, r *http.Request, op string, b
 	}
 	if up.ok() {
 		switch op {
+		case "UpdateAlias":
+			var a struct{ AliasArn string }
+			if json.Unmarshal(up.body, &a) == nil {
+				// Lambda gives every accepted write a new RevisionId, even one that
+				// changed nothing.
+				p.mu.Lock()
+				delete(p.strict.revisions, a.AliasArn)
+				p.mu.Unlock()
+			}
+			if exists {
+				p.noteTransient(lr, current, up.body, cfg, now)
+			}
 		case "UpdateFunctionCode", "UpdateFunctionConfiguration":
 			if cfg.UpdateFor > 0 {
 				p.mu.Lock()
@@ -412,6 +451,7 @@ func (p *Proxy) answer(w http.ResponseWriter, lr lambdaRequest, up upstream, cfg
 			if msg == "" {
 				msg = e.ErrorMessage
 			}
+			p.hit(AnsweredAliasExists)
 			// Source: CreateAlias in the Lambda API reference, ResourceConflictException
 			// (409): "The resource already exists"; Lambda says "Alias already exists: <arn>".
 			lambdaError(w, http.StatusConflict, "ResourceConflictException", msg)
@@ -521,6 +561,7 @@ func (p *Proxy) rewriteAlias(a map[string]any, cfg Strict, now time.Time) {
 		weight = 0.5
 	}
 	a["RoutingConfig"] = map[string]any{"AdditionalVersionWeights": map[string]any{tw.left: weight}}
+	p.hit(ShowedTransientWeights)
 }
 
 // noteTransient starts transient weights when an alias with provisioned concurrency
@@ -553,6 +594,7 @@ func (p *Proxy) rewriteConfig(c map[string]any, now time.Time) {
 		if until, ok := p.strict.updating[name]; ok && now.Before(until) {
 			// Source: Lambda developer guide, "Lambda function states": during an update
 			// LastUpdateStatus is InProgress; State stays Active.
+			p.strict.hits[ShowedUpdateInProgress]++
 			c["LastUpdateStatus"] = "InProgress"
 			c["LastUpdateStatusReason"] = "The function is being updated."
 			c["LastUpdateStatusReasonCode"] = "Creating"
@@ -564,6 +606,7 @@ func (p *Proxy) rewriteConfig(c map[string]any, now time.Time) {
 		c[k] = v
 	}
 	if st, ok := p.strict.states[key]; ok {
+		p.strict.hits[ShowedVersionState]++
 		c["State"], c["StateReasonCode"] = st[0], st[1]
 		c["StateReason"] = map[string]string{
 			"Inactive": "The function is inactive and its resources have been released.",
@@ -572,6 +615,7 @@ func (p *Proxy) rewriteConfig(c map[string]any, now time.Time) {
 		return
 	}
 	if until, ok := p.strict.pending[key]; ok && now.Before(until) {
+		p.strict.hits[ShowedPending]++
 		c["State"] = "Pending"
 		c["StateReason"] = "The function is being created."
 		c["StateReasonCode"] = "Creating"

@@ -120,7 +120,9 @@ func TestStrictUpdateInProgressAndPendingVersion(t *testing.T) {
 	if !errors.As(err, &rc) || rc.ErrorMessage() != "The operation cannot be performed at this time. An update is in progress for resource: "+fn.ARN {
 		t.Fatalf("PublishVersion during the update: %v; want 409 ResourceConflictException", err)
 	}
-	waiter := lambda.NewFunctionUpdatedWaiter(lc, func(o *lambda.FunctionUpdatedWaiterOptions) { o.MinDelay, o.MaxDelay = 100*time.Millisecond, 200*time.Millisecond })
+	waiter := lambda.NewFunctionUpdatedWaiter(lc, func(o *lambda.FunctionUpdatedWaiterOptions) {
+		o.MinDelay, o.MaxDelay = 100*time.Millisecond, 200*time.Millisecond
+	})
 	if err := waiter.Wait(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: aws.String(fn.Name)}, 10*time.Second); err != nil {
 		t.Fatalf("FunctionUpdated waiter: %v", err)
 	}
@@ -128,7 +130,9 @@ func TestStrictUpdateInProgressAndPendingVersion(t *testing.T) {
 	if err != nil || v.State != lambdatypes.StatePending {
 		t.Fatalf("PublishVersion after the update: state %s (%v), want Pending", v.State, err)
 	}
-	active := lambda.NewPublishedVersionActiveWaiter(lc, func(o *lambda.PublishedVersionActiveWaiterOptions) { o.MinDelay, o.MaxDelay = 100*time.Millisecond, 200*time.Millisecond })
+	active := lambda.NewPublishedVersionActiveWaiter(lc, func(o *lambda.PublishedVersionActiveWaiterOptions) {
+		o.MinDelay, o.MaxDelay = 100*time.Millisecond, 200*time.Millisecond
+	})
 	if err := active.Wait(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: aws.String(fn.Name), Qualifier: v.Version}, 10*time.Second); err != nil {
 		t.Fatalf("PublishedVersionActive waiter: %v", err)
 	}

@@ -104,7 +104,11 @@ func NewWorkdirAt(dir, config string) (*Workdir, error) {
 		return nil, err
 	}
 	cli := filepath.Join(dir, ".terraformrc-dev")
-	if err := os.WriteFile(cli, []byte(cliConfig(AWSMirror(), provDir)), 0o644); err != nil {
+	mirror, err := BothHostsMirror(AWSMirror())
+	if err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(cli, []byte(cliConfig(mirror, provDir)), 0o644); err != nil {
 		return nil, fmt.Errorf("write Terraform CLI config: %w", err)
 	}
 	tf := os.Getenv(envTFPath)

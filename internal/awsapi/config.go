@@ -244,28 +244,28 @@ func NewCloudWatch(cfg aws.Config, endpoint string) *cloudwatch.Client {
 // NewRetryer is the SDK's adaptive retryer with maxRetries retries (attempts-1) on
 // throttling, 5xx and connection errors. The client-side retry quota is switched off:
 // a release is a long-lived sequence of calls and must not give up on a bad minute.
-func NewRetryer(maxRetries int) aws.Retryer {
-	return retry.NewAdaptiveMode(func(o *retry.AdaptiveModeOptions) {
-		o.StandardOptions = append(o.StandardOptions, func(so *retry.StandardOptions) {
-			so.MaxAttempts = maxRetries + 1
-			so.RateLimiter = ratelimit.None
-			so.MaxBackoff = 10 * time.Second
-		})
-	})
-}
+func NewRetryer(maxRetries int) aws.Retryer { return newRetryer(maxRetries, nil) }
 
 // NewInvokeRetryer is NewRetryer for Invoke, retrying throttling only. A throttled
 // invocation (429 TooManyRequestsException) never ran the function; a timeout, a reset
 // connection or a 5xx may come after the function ran, and a hook must not run twice.
 func NewInvokeRetryer(maxRetries int) aws.Retryer {
+	return newRetryer(maxRetries, []retry.IsErrorRetryable{
+		retry.NoRetryCanceledError{},
+		retry.RetryableErrorCode{Codes: retry.DefaultThrottleErrorCodes},
+	})
+}
+
+// newRetryer is the adaptive retryer; retryables, when set, replace the SDK's list of
+// what is retried.
+func newRetryer(maxRetries int, retryables []retry.IsErrorRetryable) aws.Retryer {
 	return retry.NewAdaptiveMode(func(o *retry.AdaptiveModeOptions) {
 		o.StandardOptions = append(o.StandardOptions, func(so *retry.StandardOptions) {
 			so.MaxAttempts = maxRetries + 1
 			so.RateLimiter = ratelimit.None
 			so.MaxBackoff = 10 * time.Second
-			so.Retryables = []retry.IsErrorRetryable{
-				retry.NoRetryCanceledError{},
-				retry.RetryableErrorCode{Codes: retry.DefaultThrottleErrorCodes},
+			if retryables != nil {
+				so.Retryables = retryables
 			}
 		})
 	})

@@ -215,9 +215,11 @@ func (l *Lambda) Invoke(ctx context.Context, function string, payload []byte) (s
 }
 
 // VersionConsumers reads which of versions an event source mapping or a
-// provisioned-concurrency configuration uses: one ListProvisionedConcurrencyConfigs for
-// the function, and one ListEventSourceMappings per version (filtered by its qualified
-// ARN, since a mapping on a version is listed only under that version).
+// provisioned-concurrency configuration uses: ListProvisionedConcurrencyConfigs for the
+// function, and ListEventSourceMappings over the region, kept to mappings whose function
+// ARN is one of the versions (a qualified ARN). Listing without a FunctionName filter
+// does not depend on how Lambda matches a filter against qualifiers, and costs one
+// paginated scan rather than a call per version.
 func (l *Lambda) VersionConsumers(ctx context.Context, function string, versions []string) (map[string][]string, error) {
 	fn, err := l.GetFunction(ctx, function)
 	if err != nil {
@@ -240,24 +242,27 @@ func (l *Lambda) VersionConsumers(ctx context.Context, function string, versions
 			}
 		}
 	}
-	for _, v := range versions {
-		p := lambda.NewListEventSourceMappingsPaginator(l.API, &lambda.ListEventSourceMappingsInput{FunctionName: aws.String(fn.ARN + ":" + v)})
-		for p.HasMorePages() {
-			page, err := p.NextPage(ctx)
-			if err != nil {
-				return nil, l.wrap("ListEventSourceMappings", err)
-			}
-			for _, m := range page.EventSourceMappings {
-				if qualifier(aws.ToString(m.FunctionArn)) != v {
-					continue
-				}
-				source := aws.ToString(m.EventSourceArn)
-				if source == "" {
-					source = "a self-managed event source"
-				}
-				uses[v] = append(uses[v], fmt.Sprintf("event source mapping %s from %s", aws.ToString(m.UUID), source))
-			}
+	esm := lambda.NewListEventSourceMappingsPaginator(l.API, &lambda.ListEventSourceMappingsInput{})
+	for esm.HasMorePages() {
+		page, err := esm.NextPage(ctx)
+		if err != nil {
+			return nil, l.wrap("ListEventSourceMappings", err)
 		}
+		for _, m := range page.EventSourceMappings {
+			arn := aws.ToString(m.FunctionArn)
+			q := qualifier(arn)
+			if unqualified(arn) != fn.ARN || !wanted[q] {
+				continue
+			}
+			source := aws.ToString(m.EventSourceArn)
+			if source == "" {
+				source = "a self-managed event source"
+			}
+			uses[q] = append(uses[q], fmt.Sprintf("event source mapping %s from %s", aws.ToString(m.UUID), source))
+		}
+	}
+	for v := range uses {
+		slices.Sort(uses[v])
 	}
 	return uses, nil
 }

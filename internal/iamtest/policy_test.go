@@ -143,14 +143,15 @@ func TestPolicyDeletesVersionsOnly(t *testing.T) {
 }
 
 // Every Lambda statement covers both the function and its versions and aliases
-// (…:function:NAME and …:function:NAME:*), except the versions-only DeleteFunction one.
+// (…:function:NAME and …:function:NAME:*), except the versions-only DeleteFunction one and
+// "*" (actions Lambda does not scope to resources, such as ListEventSourceMappings).
 func TestPolicyLambdaResourcesCoverFunctionsAndQualifiers(t *testing.T) {
 	for _, s := range loadPolicy(t).Statement {
 		if !strings.HasPrefix(s.Action[0], "lambda:") || slices.Contains(s.Action, "lambda:DeleteFunction") {
 			continue
 		}
 		for _, r := range s.Resource {
-			if strings.HasSuffix(r, ":*") {
+			if strings.HasSuffix(r, ":*") || r == "*" {
 				continue
 			}
 			if !slices.Contains(s.Resource, r+":*") {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"regexp"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -93,7 +94,7 @@ func bootstrapAdmin(t *testing.T) error {
 		return fmt.Errorf("start the resigning proxy: %w", err)
 	}
 	keyID, secret := aws.ToString(key.AccessKey.AccessKeyId), aws.ToString(key.AccessKey.SecretAccessKey)
-	proxy.knows(keyID, secret)
+	proxy.knows(keyID, secret, true) // the admin may do anything
 	admin.proxy = proxy
 	// Process-wide on purpose: acctest's binary-wide cleanups (its role, its drain
 	// function) run after the tests and need a key and a route moto accepts.
@@ -142,7 +143,7 @@ func userWithPolicy(t *testing.T, policy string) (keyID, secret string) {
 		t.Fatalf("create access key for %s: %v", name, err)
 	}
 	keyID, secret = aws.ToString(key.AccessKey.AccessKeyId), aws.ToString(key.AccessKey.SecretAccessKey)
-	admin.proxy.knows(keyID, secret)
+	admin.proxy.knows(keyID, secret, strings.Contains(policy, `"lambda:ListProvisionedConcurrencyConfigs"`))
 	return keyID, secret
 }
 
@@ -252,7 +253,8 @@ func TestAccIAM_guidePolicyIsEnough(t *testing.T) {
 
 // Enforcement is real, and every action in the policy is needed: the same release as a
 // user whose policy lacks one action fails where that action is first needed and leaves
-// the alias where it was, or (ListAliases, DeleteFunction: keep_versions only warns)
+// the alias where it was, or (ListAliases, DeleteFunction, ListEventSourceMappings, ListProvisionedConcurrencyConfigs:
+// keep_versions only warns and deletes nothing it cannot prove unused)
 // succeeds without pruning. Not here: DeleteAlias (destroy needs it; the test above
 // destroys) and GetMetricData (only metric_gates read metrics).
 func TestAccIAM_everyActionIsNeeded(t *testing.T) {
@@ -272,6 +274,8 @@ func TestAccIAM_everyActionIsNeeded(t *testing.T) {
 		{action: "cloudwatch:DescribeAlarms", fails: "DescribeAlarms"},
 		{action: "lambda:ListAliases"},
 		{action: "lambda:DeleteFunction"},
+		{action: "lambda:ListEventSourceMappings"},
+		{action: "lambda:ListProvisionedConcurrencyConfigs"},
 	} {
 		t.Run(tc.action, func(t *testing.T) {
 			world(t)

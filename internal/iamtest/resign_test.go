@@ -31,6 +31,9 @@ type resigner struct {
 
 	mu      sync.Mutex
 	secrets map[string]string // access key ID -> secret
+	// listsProvisioned: whether the user of an access key may call
+	// ListProvisionedConcurrencyConfigs (see serveProvisioned).
+	listsProvisioned map[string]bool
 }
 
 func newResigner(upstream string) (*resigner, error) {
@@ -42,23 +45,79 @@ func newResigner(upstream string) (*resigner, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &resigner{ln: ln, signer: v4.NewSigner(), secrets: map[string]string{}}
+	r := &resigner{ln: ln, signer: v4.NewSigner(), secrets: map[string]string{}, listsProvisioned: map[string]bool{}}
 	rp := &httputil.ReverseProxy{Rewrite: func(pr *httputil.ProxyRequest) {
 		pr.SetURL(u)
 		pr.Out.Host = pr.In.Host // the Host the SDK signed
+		plainFunctionName(pr.Out)
 		r.resign(pr.Out)
 	}}
-	go (&http.Server{Handler: rp, ReadHeaderTimeout: 10 * time.Second}).Serve(ln)
+	handler := http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if req.Method == http.MethodGet && strings.HasSuffix(req.URL.Path, "/provisioned-concurrency") {
+			r.serveProvisioned(w, req)
+			return
+		}
+		rp.ServeHTTP(w, req)
+	})
+	go (&http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}).Serve(ln)
 	return r, nil
+}
+
+// serveProvisioned answers ListProvisionedConcurrencyConfigs, which moto 5.2.1 does not
+// implement: an empty list for a user whose policy allows the action (and for the admin),
+// and otherwise Lambda's 403 AccessDeniedException, as IAM would refuse it.
+func (r *resigner) serveProvisioned(w http.ResponseWriter, req *http.Request) {
+	keyID := accessKeyOf(req)
+	r.mu.Lock()
+	allowed, limited := r.listsProvisioned[keyID]
+	r.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	if limited && !allowed {
+		w.Header().Set("X-Amzn-ErrorType", "AccessDeniedException")
+		w.WriteHeader(http.StatusForbidden)
+		_, _ = w.Write([]byte(`{"Type":"User","Message":"User is not authorized to perform: lambda:ListProvisionedConcurrencyConfigs because no identity-based policy allows the lambda:ListProvisionedConcurrencyConfigs action"}`))
+		return
+	}
+	_, _ = w.Write([]byte(`{"ProvisionedConcurrencyConfigs":[]}`))
+}
+
+// plainFunctionName works around a second moto 5.2.1 signature bug: moto canonicalizes a
+// query value holding colons (ListEventSourceMappings' FunctionName=arn:aws:lambda:…:1)
+// otherwise than SigV4 does, so the call fails with 403 whoever makes it. The resigner
+// asks for the function's mappings by plain name instead (it signs the request again
+// below); the provider keeps only those whose FunctionArn names the version it asked
+// about, so the answer means the same.
+func plainFunctionName(req *http.Request) {
+	if !strings.HasSuffix(req.URL.Path, "/event-source-mappings") {
+		return
+	}
+	q := req.URL.Query()
+	fn := q.Get("FunctionName")
+	if parts := strings.Split(fn, ":"); len(parts) >= 7 && strings.HasPrefix(fn, "arn:") {
+		q.Set("FunctionName", parts[6])
+		req.URL.RawQuery = q.Encode()
+	}
+}
+
+// accessKeyOf is the access key ID a request was signed with ("" when unsigned).
+func accessKeyOf(req *http.Request) string {
+	_, cred, ok := strings.Cut(req.Header.Get("Authorization"), "Credential=")
+	if !ok {
+		return ""
+	}
+	keyID, _, _ := strings.Cut(cred, "/")
+	return keyID
 }
 
 func (r *resigner) URL() string { return "http://" + r.ln.Addr().String() }
 
-// knows registers a key the resigner may sign with.
-func (r *resigner) knows(keyID, secret string) {
+// knows registers a key the resigner may sign with, and whether its user's policy allows
+// ListProvisionedConcurrencyConfigs.
+func (r *resigner) knows(keyID, secret string, listsProvisioned bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.secrets[keyID] = secret
+	r.listsProvisioned[keyID] = listsProvisioned
 }
 
 // emptyPayload is the SHA-256 of nothing.

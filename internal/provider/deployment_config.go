@@ -88,6 +88,7 @@ func releaseConfig(raw tftypes.Value, region string) shift.Config {
 			CompareToBaseline: rd.bool(withName(p, "compare_to_baseline"), g["compare_to_baseline"]),
 			Confidence:        rd.float(withName(p, "confidence"), g["confidence"]),
 			MinInvocations:    rd.int(withName(p, "min_invocations"), g["min_invocations"]),
+			ArrivalDelay:      rd.str(withName(p, "arrival_delay"), g["arrival_delay"]),
 		}
 	}
 

@@ -136,6 +136,7 @@ var lastDeploymentAttrTypes = map[string]attr.Type{
 	"finished_at":      types.StringType,
 	"message":          types.StringType,
 	"deleted_versions": types.ListType{ElemType: types.StringType},
+	"kept_versions":    types.ListType{ElemType: types.StringType},
 }
 
 // lastDeploymentValue records a release result.
@@ -143,6 +144,10 @@ func lastDeploymentValue(res shift.Result) types.Object {
 	deleted := make([]attr.Value, 0, len(res.DeletedVersions))
 	for _, v := range res.DeletedVersions {
 		deleted = append(deleted, types.StringValue(v))
+	}
+	kept := make([]attr.Value, 0, len(res.KeptVersions))
+	for _, k := range res.KeptVersions {
+		kept = append(kept, types.StringValue(k.Version+": "+k.Reason))
 	}
 	return types.ObjectValueMust(lastDeploymentAttrTypes, map[string]attr.Value{
 		"id":               types.StringValue(res.DeploymentID),
@@ -152,6 +157,7 @@ func lastDeploymentValue(res shift.Result) types.Object {
 		"finished_at":      types.StringValue(formatTime(res.FinishedAt)),
 		"message":          types.StringValue(res.Message),
 		"deleted_versions": types.ListValueMust(types.StringType, deleted),
+		"kept_versions":    types.ListValueMust(types.StringType, kept),
 	})
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -226,6 +225,7 @@ func (r *deploymentResource) Create(ctx context.Context, req resource.CreateRequ
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+	setIdentity(ctx, resp.Identity, state, &resp.Diagnostics)
 }
 
 func (r *deploymentResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
@@ -240,6 +240,7 @@ func (r *deploymentResource) Update(ctx context.Context, req resource.UpdateRequ
 		// Settings only (alarms, hooks, timeouts, another form of the function's name …):
 		// they take effect at the next release.
 		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+		setIdentity(ctx, resp.Identity, plan, &resp.Diagnostics)
 		return
 	}
 	resolved, ok := r.resolve(req.Config.Raw, &resp.Diagnostics)
@@ -249,6 +250,7 @@ func (r *deploymentResource) Update(ctx context.Context, req resource.UpdateRequ
 	state, _ := r.release(ctx, plan, resolved.Release, prior.PreviousVersion.ValueString(), resolved.UpdateTimeout, &resp.Diagnostics)
 	// Written on failure too: it records what is live, so the release shows as pending.
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+	setIdentity(ctx, resp.Identity, state, &resp.Diagnostics)
 }
 
 // resolve turns the configuration into the Release to run; at apply every value is known.
@@ -294,6 +296,11 @@ func (r *deploymentResource) Read(ctx context.Context, req resource.ReadRequest,
 	live, err := r.planEngine(ctx, fn, alias).Inspect(ctx, fn, alias, known)
 	if errors.Is(err, shift.ErrNotFound) {
 		tflog.Warn(ctx, "alias or function is gone; removing it from state", map[string]any{"function": fn, "alias": alias})
+		// The framework wants an identity after every Read that reports no error, even one
+		// that removes the resource: keep the one the state had, or derive it from state.
+		if resp.Identity != nil && resp.Identity.Raw.IsNull() {
+			setIdentity(ctx, resp.Identity, state, &resp.Diagnostics)
+		}
 		resp.State.RemoveResource(ctx)
 		return
 	}
@@ -315,11 +322,16 @@ func (r *deploymentResource) Read(ctx context.Context, req resource.ReadRequest,
 	state.AliasARN = types.StringValue(live.AliasARN)
 	state.InvokeARN = types.StringValue(invokeARN(live.AliasARN))
 	state.AdditionalVersionWeights = weightsValue(live.Weights)
+	checkImportedAccount(ctx, req.Identity, live.AliasARN, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
 	if len(live.Weights) > 0 {
 		tflog.Warn(ctx, "alias is split between versions; the next apply resumes or restores it",
 			map[string]any{"function": fn, "alias": alias, "version": live.Version, "weights": live.Weights})
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+	setIdentity(ctx, resp.Identity, state, &resp.Diagnostics)
 }
 
 func (r *deploymentResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
@@ -348,15 +360,13 @@ func (r *deploymentResource) Delete(ctx context.Context, req resource.DeleteRequ
 	}
 }
 
-// ImportState takes "<function>:<alias>", where the function may be an ARN.
+// ImportState takes "<function>:<alias>", where the function may be an ARN, or an
+// identity (function_name, alias and optionally region and account_id).
 func (r *deploymentResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	i := strings.LastIndex(req.ID, ":")
-	if i <= 0 || i == len(req.ID)-1 {
-		resp.Diagnostics.AddError("Invalid import ID",
-			fmt.Sprintf("Expected <function_name>:<alias> (the function may be an ARN), got %q. Example: terraform import safelambda_deployment.api orders-api:live", req.ID))
+	fn, alias := r.importTarget(ctx, req, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
 		return
 	}
-	fn, alias := req.ID[:i], req.ID[i+1:]
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("function_name"), fn)...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("alias"), alias)...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), fn+":"+alias)...)

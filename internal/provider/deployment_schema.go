@@ -221,6 +221,13 @@ func (r *deploymentResource) Schema(ctx context.Context, _ resource.SchemaReques
 						ElementType:         types.StringType,
 						MarkdownDescription: "Versions deleted by `keep_versions` after this release.",
 					},
+					"kept_versions": schema.ListAttribute{
+						Computed:    true,
+						ElementType: types.StringType,
+						MarkdownDescription: "Versions `keep_versions` would have deleted but kept, each with why: an event source mapping " +
+							"or a provisioned-concurrency configuration uses it (deleting it would break them), e.g. " +
+							"`3: used by event source mapping 14e0db71-… from arn:aws:sqs:…:orders`.",
+					},
 				},
 			},
 		},
@@ -230,11 +237,10 @@ func (r *deploymentResource) Schema(ctx context.Context, _ resource.SchemaReques
 // timeoutsAttribute is timeouts.Attributes without its own parse check: the engine checks
 // each timeout, on its own path and together with the schedule it must hold.
 func timeoutsAttribute() schema.SingleNestedAttribute {
-	timeout := func(op string) schema.StringAttribute {
+	timeout := func(op, more string) schema.StringAttribute {
 		return schema.StringAttribute{
-			Optional: true,
-			MarkdownDescription: "How long " + op + " may take, a Go duration (`90m`, `2h`). The create and update timeouts " +
-				"must hold the whole schedule plus one alarm poll.",
+			Optional:            true,
+			MarkdownDescription: "How long " + op + " may take, a Go duration (`90m`, `2h`)." + more,
 		}
 	}
 	return schema.SingleNestedAttribute{
@@ -242,9 +248,9 @@ func timeoutsAttribute() schema.SingleNestedAttribute {
 		CustomType:          timeouts.Type{ObjectType: types.ObjectType{AttrTypes: map[string]attr.Type{"create": types.StringType, "update": types.StringType, "delete": types.StringType}}},
 		MarkdownDescription: "Operation timeouts. Default `60m` for create and update (one release each), `5m` for delete.",
 		Attributes: map[string]schema.Attribute{
-			"create": timeout("a create (the first release)"),
-			"update": timeout("an update (a release)"),
-			"delete": timeout("a destroy"),
+			"create": timeout("a create (the first release)", " It must hold the whole schedule plus one alarm poll."),
+			"update": timeout("an update (a release)", " It must hold the whole schedule plus one alarm poll."),
+			"delete": timeout("a destroy", ""),
 		},
 	}
 }
@@ -295,6 +301,15 @@ func metricGatesAttribute() schema.SingleNestedAttribute {
 				Optional: true,
 				MarkdownDescription: "Fewest canary invocations each step must see by the end of its hold; fewer fails the " +
 					"release (\"not enough traffic to judge\") and rolls it back. `0` or unset disables.",
+			},
+			"arrival_delay": schema.StringAttribute{
+				Optional: true,
+				MarkdownDescription: "How long after its minute ends a Lambda metric is taken to have arrived in CloudWatch, a Go " +
+					"duration from `0s` to `15m`. Default `2m`. Lambda sends its metrics at one-minute resolution, timestamped " +
+					"at the start of each invocation, and they arrive late; a datapoint still on its way reads like no traffic " +
+					"and no errors. So the gates judge only minutes that have arrived, and each hold is extended by one minute " +
+					"plus this delay (shown in `schedule` and counted against the timeouts) so that its own minutes are judged " +
+					"before the release moves on. `0s` is for a metrics source that delivers at once, such as an emulator.",
 			},
 		},
 	}

@@ -130,7 +130,9 @@ func TestAccMetricGates_errorRateRollsBack(t *testing.T) {
 	acctest.PreCheck(t)
 	fn := acctest.Function(t, "").Name
 	publishVersions(t, fn, 3)
-	gates := "  metric_gates = { max_error_rate = 0.01, min_invocations = 50 }\n  alarm_poll_interval = \"1s\"\n"
+	// moto answers GetMetricData with what was just put: its metrics arrive at once, so
+	// every metric gate here says arrival_delay = "0s".
+	gates := "  metric_gates = { max_error_rate = 0.01, min_invocations = 50, arrival_delay = \"0s\" }\n  alarm_poll_interval = \"1s\"\n"
 	keep := gates + "  keep_versions = 1\n"
 	var watch *aliasWatcher
 	resource.ParallelTest(t, resource.TestCase{
@@ -182,7 +184,7 @@ func TestAccMetricGates_canaryWorseThanBaselineRollsBack(t *testing.T) {
 		t.Fatalf("published %s, want 2", v)
 	}
 	r := release{Function: fn, Version: "2", Shift: `{ canary = { percentage = 10, interval = "20s" } }`, PollInterval: "1s",
-		Extra: "  metric_gates = { compare_to_baseline = true }\n"}
+		Extra: "  metric_gates = { compare_to_baseline = true, arrival_delay = \"0s\" }\n"}
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6,
 		Steps: []resource.TestStep{{
@@ -213,7 +215,7 @@ func TestAccMetricGates_notEnoughTrafficRollsBack(t *testing.T) {
 	acctest.UpdateCode(t, fn, "v2")
 	acctest.Publish(t, fn)
 	r := release{Function: fn, Version: "2", Shift: canary10for3s, PollInterval: "1s",
-		Extra: "  metric_gates = { max_error_rate = 0.05, min_invocations = 50 }\n"}
+		Extra: "  metric_gates = { max_error_rate = 0.05, min_invocations = 50, arrival_delay = \"0s\" }\n"}
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6,
 		Steps: []resource.TestStep{{
@@ -247,6 +249,7 @@ func TestAccMetricGates_healthyCanaryPasses(t *testing.T) {
     compare_to_baseline = true
     confidence          = 0.95
     min_invocations     = 50
+    arrival_delay       = "0s"
   }
 `}
 	var watch *aliasWatcher

@@ -9,7 +9,9 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/action"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/list"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
@@ -31,7 +33,11 @@ type safelambdaProvider struct {
 	version string
 }
 
-var _ provider.Provider = (*safelambdaProvider)(nil)
+var (
+	_ provider.Provider                  = (*safelambdaProvider)(nil)
+	_ provider.ProviderWithListResources = (*safelambdaProvider)(nil)
+	_ provider.ProviderWithActions       = (*safelambdaProvider)(nil)
+)
 
 // providerModel is the provider block.
 type providerModel struct {
@@ -197,7 +203,10 @@ func (p *safelambdaProvider) Configure(ctx context.Context, req provider.Configu
 		resp.Diagnostics.AddError("Cannot configure the safelambda provider", err.Error())
 		return
 	}
-	resp.ResourceData = &providerData{clients: clients}
+	data := &providerData{clients: clients}
+	resp.ResourceData = data
+	resp.ListResourceData = data
+	resp.ActionData = data
 }
 
 func (p *safelambdaProvider) Resources(context.Context) []func() resource.Resource {
@@ -206,4 +215,14 @@ func (p *safelambdaProvider) Resources(context.Context) []func() resource.Resour
 
 func (p *safelambdaProvider) DataSources(context.Context) []func() datasource.DataSource {
 	return nil
+}
+
+// ListResources serve terraform query (Terraform 1.14+; other CLIs never ask).
+func (p *safelambdaProvider) ListResources(context.Context) []func() list.ListResource {
+	return []func() list.ListResource{NewDeploymentListResource}
+}
+
+// Actions serve terraform apply -invoke (Terraform 1.14+; other CLIs never ask).
+func (p *safelambdaProvider) Actions(context.Context) []func() action.Action {
+	return []func() action.Action{NewRollbackAction}
 }

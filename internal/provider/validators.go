@@ -1,6 +1,8 @@
 package provider
 
 import (
+	"github.com/safelambda/terraform-provider-safelambda/internal/shift"
+
 	"context"
 	"fmt"
 	"net/url"
@@ -82,5 +84,28 @@ func (v endpointURLValidator) ValidateString(ctx context.Context, req validator.
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		resp.Diagnostics.AddAttributeError(req.Path, "Invalid endpoint URL",
 			fmt.Sprintf("%s %s, got %q.", req.Path, v.Description(ctx), raw))
+	}
+}
+
+// aliasNameValidator applies the engine's alias-name rule to attributes outside the
+// deployment resource (the list resource's filter, the rollback action).
+type aliasNameValidator struct{}
+
+func aliasName() validator.String { return aliasNameValidator{} }
+
+func (aliasNameValidator) Description(context.Context) string {
+	return "must be 1 to 128 letters, digits, '-' or '_', and not all digits"
+}
+
+func (v aliasNameValidator) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
+}
+
+func (aliasNameValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	if detail := shift.AliasNameProblem(req.ConfigValue.ValueString()); detail != "" {
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid alias name", req.Path.String()+" "+detail)
 	}
 }

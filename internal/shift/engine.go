@@ -22,6 +22,9 @@ type Engine struct {
 	NewID    func() string
 	// Holder names who runs the releases, in the lease other releases see.
 	Holder string
+	// HolderGone tells whether the process named by another release's lease has ended
+	// (nil: only a holder on this host whose process is gone counts as ended).
+	HolderGone func(holder string) bool
 	// LeaseSlack is how long a lease lasts beyond the hold that follows each write; zero
 	// means DefaultLeaseSlack.
 	LeaseSlack time.Duration
@@ -77,14 +80,15 @@ type run struct {
 	interval time.Duration
 	// ignoredReads counts gate reads that failed and were let pass (ignore_poll_alarm_failure),
 	// by what was read ("alarm states", "metrics").
-	ignoredReads map[string]int
-	metricsSeen  string // what the metric gates last saw, for the success message
-	tripRecorded bool   // the timeline already says what stopped the release
-	alarmNote    string // what a restore's alarm check found, for its message
+	ignoredReads  map[string]int
+	metricsSeen   string        // what the metric gates last saw, for the success message
+	tripRecorded  bool          // the timeline already says what stopped the release
+	alarmNote     string        // what a restore's alarm check found, for its message
+	restoreAlarms restoreAlarms // what a restore's alarm check read, for its caller
 }
 
 func (e *Engine) newRun(ctx context.Context, r Release) *run {
-	x := &run{e: e, ctx: ctx, r: r, clock: e.clock(), holder: e.holder()}
+	x := &run{e: e, ctx: ctx, r: r, clock: e.clock(), holder: e.holder(), phase: phaseChecking}
 	x.res = &Result{DeploymentID: e.newID(), StartedAt: x.clock.Now()}
 	x.interval = pollInterval(r)
 	x.guard = newGuard(e.AWS, x.clock, r.Function, r.Alias)
@@ -157,9 +161,14 @@ func (x *run) release() *failure {
 		return nil
 	}
 
-	if x.r.PreTrafficHook != "" && g.exists() && !g.wrote {
-		// The hook may run for minutes: the lease says the alias is taken meanwhile.
-		if f := x.write(g.left.version, g.left.weights, 0, "record the release on alias "+x.r.Alias); f != nil {
+	if g.exists() && !g.wrote && (x.r.PreTrafficHook != "" || x.phase == phaseShifting) {
+		// A hook, or a resumed hold, comes before the first write: the lease says the
+		// alias is taken meanwhile.
+		var next time.Duration
+		if x.phase == phaseShifting {
+			next = x.r.Schedule.MinDuration()
+		}
+		if f := x.write(g.left.version, g.left.weights, next, "record the release on alias "+x.r.Alias); f != nil {
 			return f
 		}
 		x.advance(phasePrepared)
@@ -292,6 +301,16 @@ func (x *run) write(version string, weights map[string]float64, next time.Durati
 	if errors.As(err, &d) {
 		return x.driftFailure(d)
 	}
+	if errors.Is(err, ErrInvalidParameter) && len(weights) > 0 && x.ctx.Err() == nil {
+		// Lambda refuses weights between versions it cannot route together; preflight
+		// checks role and dead-letter target, this is Lambda's own word on the rest.
+		return &failure{
+			cause: fmt.Sprintf("Lambda refused to route traffic between version %s and version %s (%s): %v",
+				version, x.target.Version, doing, err),
+			next: "A release AllAtOnce (leave traffic_shift out) moves the alias in one write and works; later releases between versions that match can shift gradually.",
+			err:  err,
+		}
+	}
 	if err != nil {
 		return x.apiFailure(err, doing)
 	}
@@ -353,10 +372,10 @@ func (x *run) finish(f *failure) (Result, error) {
 	liveNote := ""
 	if f == nil {
 		x.res.Status = StatusSucceeded
+		x.endLease()
 		if x.phase == phaseUnchanged {
 			x.res.Status = StatusNoChange
 		} else {
-			x.endLease()
 			x.retain()
 		}
 	} else {
@@ -491,6 +510,9 @@ func (x *run) readBack() error {
 	ctx, cancel := x.detached(readBackTimeout)
 	defer cancel()
 	a, err := g.read(ctx)
+	if err == nil && settling(a) {
+		a, err = g.settled(ctx, aliasShape{version: a.FunctionVersion}) // Lambda's own weights: report what they clear to
+	}
 	if errors.Is(err, ErrNotFound) {
 		x.res.AliasExists = false
 		x.res.AliasARN, x.res.LiveVersion, x.res.LiveWeights, x.res.LiveCodeSha256 = "", "", nil, ""

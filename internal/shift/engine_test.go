@@ -931,11 +931,11 @@ func TestRunSplitAlias(t *testing.T) {
 			h.wantAlias("3", nil)
 		})
 	}
-	t.Run("weights without a release's lease are waited out before judging", func(t *testing.T) {
+	t.Run("weights on what a finished release left are waited out before judging", func(t *testing.T) {
 		h := newHarness(t)
-		h.aws.transient = 30 * time.Second
 		h.aws.setAlias("live", "2", nil)
 		h.aws.mu.Lock()
+		h.aws.aliases["live"].Description = Released{Version: "2", ReleaseID: "d-prev", Holder: "ci", At: t0}.String()
 		h.aws.transientFrom, h.aws.transientUntil = "1", t0.Add(30*time.Second)
 		h.aws.mu.Unlock()
 		res, err := h.run(release(func(r *Release) { r.Version, r.Schedule = "3", Schedule{} }))
@@ -944,6 +944,9 @@ func TestRunSplitAlias(t *testing.T) {
 		}
 		if got := h.shapes(); !reflect.DeepEqual(got, []string{"3 with no weights"}) || h.clock.elapsed() != 30*time.Second {
 			t.Errorf("updates %q after %s: want no restore, the weights waited out", got, h.clock.elapsed())
+		}
+		if h.hasEvent(EventRollback, "left split") || !h.hasEvent(EventPoll, "Lambda's own weights cleared") {
+			t.Errorf("timeline %v", res.Timeline)
 		}
 	})
 	t.Run("restores the primary when another version is weighted", func(t *testing.T) {

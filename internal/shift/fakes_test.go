@@ -103,8 +103,10 @@ type fakeAWS struct {
 	// afterUpdate runs after UpdateAlias applied a write (n counts from 1); an error it
 	// returns is UpdateAlias's answer although the write landed.
 	afterUpdate func(n int) error
-	// afterCreate runs after a successful CreateAlias, outside the lock.
+	// afterCreate runs after a successful CreateAlias, outside the lock; an error onCreate
+	// returns is CreateAlias's answer, before it creates anything.
 	afterCreate func()
+	onCreate    func() error
 	// getVersionErr, when set, is asked at every GetVersion call (n counts from 1); an
 	// error it returns is the call's answer.
 	getVersionErr func(n int, version string) error
@@ -347,6 +349,12 @@ func (f *fakeAWS) CreateAlias(ctx context.Context, function, alias, version, des
 	if err := f.enter(ctx, "CreateAlias"); err != nil {
 		f.mu.Unlock()
 		return Alias{}, err
+	}
+	if f.onCreate != nil {
+		if err := f.onCreate(); err != nil {
+			f.mu.Unlock()
+			return Alias{}, err
+		}
 	}
 	if _, ok := f.aliases[alias]; ok {
 		f.mu.Unlock()

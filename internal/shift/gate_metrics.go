@@ -12,12 +12,69 @@ import (
 // DefaultConfidence is MetricGates.Confidence when it is zero.
 const DefaultConfidence = 0.95
 
+// Lambda sends its metrics to CloudWatch at one-minute resolution, timestamped at the
+// start of each invocation, and they arrive late (Lambda developer guide, "Using
+// CloudWatch metrics with Lambda": "Lambda sends metric data to CloudWatch in 1-minute
+// intervals"). A minute's datapoints are complete only some time after the minute ends,
+// and Lambda writes no datapoint for a zero count, so a datapoint still on its way reads
+// exactly like no traffic and no errors. The gate therefore judges only minutes that
+// ended at least the arrival delay ago, and each hold is held longer until its own
+// minutes have arrived.
+const (
+	// DefaultMetricArrivalDelay is how long after its minute ends a Lambda metric is taken
+	// to have arrived when MetricGates.ArrivalDelay is nil: one-minute metrics are
+	// typically readable about two minutes after their minute.
+	DefaultMetricArrivalDelay = 2 * time.Minute
+	// MaxMetricArrivalDelay bounds ArrivalDelay, and so how much longer a hold can last.
+	MaxMetricArrivalDelay = 15 * time.Minute
+	metricResolution      = time.Minute
+)
+
+// arrivalDelay is g's ArrivalDelay or the default.
+func (g *MetricGates) arrivalDelay() time.Duration {
+	if g == nil || g.ArrivalDelay == nil {
+		return DefaultMetricArrivalDelay
+	}
+	return min(max(*g.ArrivalDelay, 0), MaxMetricArrivalDelay)
+}
+
+// MetricEvidenceWait is how much longer than its configured hold each weighted step is
+// held when metric gates judge it: the hold's last minute must end (up to one minute at
+// Lambda's resolution) and its metrics arrive (the arrival delay) before the step is
+// judged and the release moves on. 0 without metric gates, or when they check nothing.
+// The schedule and the timeout check count it.
+func MetricEvidenceWait(g *MetricGates) time.Duration {
+	if g == nil || !g.checksAnything() {
+		return 0
+	}
+	d := g.arrivalDelay()
+	if d == 0 {
+		return 0 // the metrics source delivers at once (an emulator)
+	}
+	return metricResolution + d
+}
+
+// MinReleaseDuration is how long a release takes at least, hooks and API calls aside:
+// the sum of its holds, each held longer by MetricEvidenceWait.
+func MinReleaseDuration(r Release) time.Duration {
+	return r.Schedule.MinDuration() + time.Duration(len(r.Schedule.Steps))*MetricEvidenceWait(r.MetricGates)
+}
+
+// arrivedUntil is the end of the newest whole minute whose metrics have arrived at now.
+func arrivedUntil(now time.Time, delay time.Duration) time.Time {
+	if delay == 0 {
+		return now
+	}
+	return now.Add(-delay).Truncate(metricResolution)
+}
+
 // metricGate judges the target (the canary) by the alias's own Lambda metrics, which
 // Lambda splits by the ExecutedVersion dimension: the canary's and the previous version's
 // (the baseline's) invocations, errors and p99 duration. It reads them once per poll, in
-// one GetMetricData call, over the current step so far: from the start of the hold to
-// now. It judges holds only: after promotion, and on a first release, there is no step
-// and no baseline to compare with.
+// one GetMetricData call, over the current step so far whose metrics have arrived: from
+// the start of the hold to the end of the newest minute that ended an arrival delay ago.
+// It judges holds only: after promotion, and on a first release, there is no step and no
+// baseline to compare with; the last hold is judged whole before the promotion.
 //
 // Lambda emits no datapoint for a count of zero, so a missing datapoint is a count of
 // zero: a canary without an Errors datapoint has had no errors, one without Invocations
@@ -46,12 +103,20 @@ func (g metricGate) check(ctx context.Context, at checkpoint) (verdict, error) {
 	if !at.holding || at.first {
 		return verdict{}, nil
 	}
+	delay := g.limits.arrivalDelay()
+	until := arrivedUntil(at.now, delay)
+	if !until.After(at.stepStart) {
+		// Nothing of this step has arrived: no datapoint is not yet no traffic.
+		return verdict{detail: fmt.Sprintf("metrics %s: none of the step's have arrived yet (Lambda's arrive about %s after their minute)", at.where, delay)}, nil
+	}
+	// The hold has been judged whole once the minutes up to its end have arrived.
+	complete := !until.Before(at.stepStart.Add(at.hold))
 	q := MetricQuery{
 		Function: g.function,
 		Alias:    g.alias,
 		Versions: []string{at.canary, at.baseline},
 		Start:    at.stepStart,
-		End:      at.now,
+		End:      until,
 		P99:      g.limits.MaxP99Duration != nil,
 	}
 	data, err := g.metrics.GetMetricData(ctx, q)
@@ -65,7 +130,7 @@ func (g metricGate) check(ctx context.Context, at checkpoint) (verdict, error) {
 		obs.test = compareErrorRates(canary, baseline)
 	}
 	numbers := obs.String()
-	elapsed := at.now.Sub(at.stepStart).Round(time.Second)
+	elapsed := until.Sub(at.stepStart).Round(time.Second)
 	trip := func(gateName, what string) (verdict, error) {
 		return verdict{
 			tripped: true,
@@ -95,10 +160,19 @@ func (g metricGate) check(ctx context.Context, at checkpoint) (verdict, error) {
 				FormatPercent(confidence(&l)*100), formatZ(t.z), formatP(t.p), formatP(alpha)))
 		}
 	}
-	// Traffic is judged at the end of the hold, when the step has had all the time it gets.
-	if at.last && l.MinInvocations > 0 && canary.Invocations < float64(l.MinInvocations) {
+	// Traffic is judged at the end of the hold, when the step has had all the time it gets,
+	// and only once the metrics of the whole hold have arrived: invocations still on their
+	// way must not read as too little traffic.
+	if at.last && complete && l.MinInvocations > 0 && canary.Invocations < float64(l.MinInvocations) {
 		return trip("min_invocations", fmt.Sprintf("not enough traffic to judge: version %s had %s invocations in %s at %s%%, fewer than min_invocations %d",
 			at.canary, formatCount(canary.Invocations), at.hold, FormatPercent(at.percent), l.MinInvocations))
+	}
+	if at.last && !complete {
+		// The hold is over but its last minutes are still on their way: passing now would
+		// pass for lack of data. Holds are extended by MetricEvidenceWait so that this does
+		// not happen; should it, the step cannot be judged, which is a failure to read.
+		return verdict{}, fmt.Errorf("the metrics of the hold up to %s had not all arrived when it ended (only up to %s); the step cannot be judged",
+			at.stepStart.Add(at.hold).UTC().Format(time.TimeOnly), until.UTC().Format(time.TimeOnly))
 	}
 	return verdict{detail: fmt.Sprintf("metrics %s: %s", at.where, numbers), seen: fmt.Sprintf("%s: %s", at.where, numbers)}, nil
 }

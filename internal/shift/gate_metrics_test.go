@@ -92,9 +92,12 @@ func (h *harness) wantOutcome(res Result, err *ReleaseError, rolledBack bool) {
 	h.wantAlias("3", nil)
 }
 
+// gates sets metric gates judged on a source whose metrics arrive at once, as an
+// emulator's do, unless a mod sets ArrivalDelay (see arrival).
 func gates(mods ...func(*MetricGates)) func(*Release) {
 	return func(r *Release) {
-		g := &MetricGates{}
+		instant := time.Duration(0)
+		g := &MetricGates{ArrivalDelay: &instant}
 		for _, m := range mods {
 			m(g)
 		}
@@ -506,5 +509,131 @@ func TestMetricGatesPassAHealthyCanary(t *testing.T) {
 	// The message says what the gates last saw, so state records it.
 	if want := "released version 4 to alias live (Canary10Percent5Minutes, previous version 3) in 5m0s; metric gates passed, last read " + seen; res.Message != want {
 		t.Errorf("message\n  %q\nwant\n  %q", res.Message, want)
+	}
+}
+
+// arrival makes the metrics arrive d after their minute ends, as Lambda's do.
+func arrival(d time.Duration) func(*MetricGates) {
+	return func(g *MetricGates) { g.ArrivalDelay = &d }
+}
+
+// late is the canary's traffic as CloudWatch answers it when Lambda's metrics reach it
+// lag after their minute ends: perSecond invocations from the step's start, errors (all
+// of them) only during [errFrom, errTo) of the step. A minute not yet arrived has no
+// datapoint, which reads exactly like no traffic.
+func late(clock *fakeClock, lag time.Duration, perSecond float64, errFrom, errTo time.Duration) func(MetricQuery, float64) (MetricData, error) {
+	return func(q MetricQuery, share float64) (MetricData, error) {
+		visible := clock.Now().Add(-lag).Truncate(time.Minute)
+		if q.End.Before(visible) {
+			visible = q.End
+		}
+		if !visible.After(q.Start) {
+			return MetricData{ByVersion: map[string]VersionMetrics{}}, nil
+		}
+		n := perSecond * visible.Sub(q.Start).Seconds()
+		from, to := q.Start.Add(errFrom), q.Start.Add(errTo)
+		if visible.Before(to) {
+			to = visible
+		}
+		var errs float64
+		if to.After(from) {
+			errs = perSecond * to.Sub(from).Seconds()
+		}
+		return MetricData{ByVersion: map[string]VersionMetrics{"4": {Invocations: n, Errors: errs}, "3": {Invocations: 9 * n}}}, nil
+	}
+}
+
+// The gate reads only minutes that ended an arrival delay ago, and the hold lasts until
+// its own minutes have arrived: 5m of Canary10Percent5Minutes are held 8m with Lambda's
+// 2m delay, and the last read covers the whole hold.
+func TestMetricGateJudgesOnlyArrivedMinutes(t *testing.T) {
+	h := newHarness(t)
+	m := h.withMetrics(steady(10, rate(0), rate(0)))
+	res, err := h.run(release(gates(arrival(2*time.Minute), func(g *MetricGates) { g.MaxErrorRate = ptr(0.01) })))
+	h.wantOutcome(res, err, false)
+	if got := h.clock.elapsed(); got != 8*time.Minute {
+		t.Errorf("the release took %s, want 8m0s: the 5m hold, 1m for its last minute to end, 2m for it to arrive", got)
+	}
+	for _, q := range m.queries {
+		if q.End.After(q.Start.Add(6*time.Minute)) || q.End.Second() != 0 {
+			t.Errorf("query [%s, %s): the end must be a whole minute that has arrived", q.Start.Format(time.TimeOnly), q.End.Format(time.TimeOnly))
+		}
+	}
+	last := m.queries[len(m.queries)-1]
+	if last.End.Before(t0.Add(5 * time.Minute)) {
+		t.Errorf("the last read ends at %s, before the end of the hold", last.End.Format(time.TimeOnly))
+	}
+	if !h.hasEvent(EventPoll, "none of the step's have arrived yet") {
+		t.Errorf("timeline does not say the metrics were not there yet: %v", res.Timeline)
+	}
+}
+
+// Lambda's metrics reach CloudWatch 90s after their minute here. Judged on what has
+// arrived, with the hold extended until its own minutes have, the gates see the hold
+// whole: errors in its last minute trip max_error_rate instead of passing for lack of
+// data, and 300 invocations (1 a second for 5m) pass min_invocations = 250 instead of
+// reading as too little traffic. Taking the metrics as instant (ArrivalDelay 0) shows
+// the failures this prevents.
+func TestMetricGatesJudgeDataOnItsWayOnlyOnceArrived(t *testing.T) {
+	errorRate := func(g *MetricGates) { g.MaxErrorRate = ptr(0.05) }
+	minInvocations := func(g *MetricGates) { g.MinInvocations = 250 }
+	for _, tc := range []struct {
+		name          string
+		gate          func(*MetricGates)
+		errFrom       time.Duration // errors from this far into the step to its end
+		delay         time.Duration
+		wantRollback  bool
+		wantErrorText string
+	}{
+		{"errors in the last minute, judged on arrived data", errorRate, 4 * time.Minute, 2 * time.Minute, true, "max_error_rate tripped"},
+		{"errors in the last minute, metrics taken as instant", errorRate, 4 * time.Minute, 0, false, ""},
+		{"traffic still arriving, judged on arrived data", minInvocations, 5 * time.Minute, 2 * time.Minute, false, ""},
+		{"traffic still arriving, metrics taken as instant", minInvocations, 5 * time.Minute, 0, true, "not enough traffic to judge"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t)
+			h.withMetrics(late(h.clock, 90*time.Second, 1, tc.errFrom, 5*time.Minute))
+			res, err := h.run(release(gates(arrival(tc.delay), tc.gate)))
+			h.wantOutcome(res, err, tc.wantRollback)
+			if tc.wantRollback && !strings.Contains(err.Error(), tc.wantErrorText) {
+				t.Errorf("error:\n%v", err)
+			}
+		})
+	}
+}
+
+// A hold whose metrics have not all arrived when it ends cannot be judged: a failure to
+// read, never a pass.
+func TestMetricGateRefusesToJudgeAnIncompleteHold(t *testing.T) {
+	delay := 2 * time.Minute
+	g := metricGate{metrics: &fakeMetrics{script: counts(VersionMetrics{Invocations: 10}, VersionMetrics{Invocations: 90})}, limits: MetricGates{ArrivalDelay: &delay, MaxErrorRate: ptr(0.5)}}
+	at := checkpoint{holding: true, last: true, stepStart: t0, hold: 5 * time.Minute, now: t0.Add(5 * time.Minute), canary: "4", baseline: "3"}
+	g.metrics.(*fakeMetrics).aws = newFakeAWS(newFakeClock())
+	_, err := g.check(context.Background(), at)
+	if err == nil || !strings.Contains(err.Error(), "had not all arrived") {
+		t.Fatalf("check at the end of a hold whose metrics are on their way: %v", err)
+	}
+}
+
+func TestMetricEvidenceWait(t *testing.T) {
+	zero, five := time.Duration(0), 5*time.Minute
+	canary := canary10for5m()
+	for _, tc := range []struct {
+		name string
+		g    *MetricGates
+		wait time.Duration
+	}{
+		{"no gates", nil, 0},
+		{"gates that check nothing", &MetricGates{Confidence: 0.99}, 0},
+		{"default delay", &MetricGates{MaxErrorRate: ptr(0.01)}, 3 * time.Minute},
+		{"instant source", &MetricGates{MaxErrorRate: ptr(0.01), ArrivalDelay: &zero}, 0},
+		{"slower region", &MetricGates{MinInvocations: 10, ArrivalDelay: &five}, 6 * time.Minute},
+	} {
+		if got := MetricEvidenceWait(tc.g); got != tc.wait {
+			t.Errorf("%s: MetricEvidenceWait = %s, want %s", tc.name, got, tc.wait)
+		}
+		if got, want := MinReleaseDuration(Release{Schedule: canary, MetricGates: tc.g}), 5*time.Minute+tc.wait; got != want {
+			t.Errorf("%s: MinReleaseDuration = %s, want %s", tc.name, got, want)
+		}
 	}
 }

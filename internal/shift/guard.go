@@ -89,8 +89,8 @@ type aliasGuard struct {
 	clock    Clock
 	function string
 	alias    string
-	// description, when set, gives the description every write carries (the lease).
-	description func(next time.Duration) *string
+	// description, when set, gives the description a write of version carries (the lease).
+	description func(version string, next time.Duration) *string
 
 	found   *Alias      // as the first read found it; nil when it did not exist
 	left    aliasShape  // as this release last left it (as found until it writes)
@@ -182,8 +182,9 @@ func (g *aliasGuard) settled(ctx context.Context, left aliasShape) (Alias, error
 		return a, err
 	}
 	deadline := g.clock.Now().Add(transientWaitLimit)
-	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
-		deadline = d
+	if d, ok := ctx.Deadline(); ok && d.Add(-transientPollInterval).Before(deadline) {
+		// End the wait before the context does, so the caller gets the alias to judge.
+		deadline = d.Add(-transientPollInterval)
 	}
 	err = waitUntil(ctx, g.clock, deadline, transientPollInterval, func() (bool, error) {
 		a, err = g.read(ctx)
@@ -223,7 +224,7 @@ func (g *aliasGuard) update(ctx context.Context, rev, version string, weights ma
 	g.pending = &want
 	u := AliasUpdate{Function: g.function, Alias: g.alias, FunctionVersion: version, Weights: weights, RevisionID: rev}
 	if g.description != nil {
-		u.Description = g.description(next)
+		u.Description = g.description(version, next)
 	}
 	a, err := g.aliases.UpdateAlias(ctx, u)
 	if errors.Is(err, ErrConflict) {
@@ -233,6 +234,9 @@ func (g *aliasGuard) update(ctx context.Context, rev, version string, weights ma
 			d.found = &now
 		}
 		return d
+	}
+	if errors.Is(err, ErrInvalidParameter) || errors.Is(err, ErrThrottled) {
+		g.pending = nil // refused before it ran: it did not land
 	}
 	if err != nil {
 		return err
@@ -252,14 +256,12 @@ func (g *aliasGuard) landed(s aliasShape, rev string) {
 func (g *aliasGuard) create(ctx context.Context, version string, next time.Duration) (Alias, error) {
 	desc := ""
 	if g.description != nil {
-		if d := g.description(next); d != nil {
+		if d := g.description(version, next); d != nil {
 			desc = *d
 		}
 	}
-	g.pending = &aliasShape{version: version}
 	a, err := g.aliases.CreateAlias(ctx, g.function, g.alias, version, desc)
 	if errors.Is(err, ErrAlreadyExists) || errors.Is(err, ErrConflict) {
-		g.pending = nil
 		d := &driftError{left: g.left}
 		if now, rerr := g.read(ctx); rerr == nil {
 			d.found = &now
@@ -311,8 +313,9 @@ func (g *aliasGuard) restore(ctx context.Context, home string) error {
 	if err != nil {
 		return err
 	}
-	if want.matches(cur) {
-		if g.description != nil && g.wrote && cur.Description != "" {
+	// Home already, possibly with Lambda's own weights after an earlier attempt's write.
+	if want.matches(cur) || g.wrote && want.matches(Alias{FunctionVersion: g.left.version, Weights: g.left.weights}) && transientOf(want, cur) {
+		if _, leased := ParseLease(cur.Description); g.description != nil && g.wrote && leased {
 			// Home already, but this release's lease is still on it: clear it.
 			if err := g.update(ctx, cur.RevisionID, home, nil, 0); err != nil {
 				return err
@@ -335,9 +338,10 @@ func (g *aliasGuard) restore(ctx context.Context, home string) error {
 	if err != nil {
 		return fmt.Errorf("verify the rollback: %w", err)
 	}
-	if !want.matches(got) {
+	if !want.matches(got) && !transientOf(want, got) {
 		return g.drift(&got)
 	}
+	// Home; weights still shown are Lambda's own and clear by themselves.
 	return nil
 }
 

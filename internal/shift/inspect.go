@@ -26,7 +26,7 @@ const inspectTransientLimit = 30 * time.Second
 // is an error wrapping ErrNotFound. It costs one GetAlias call, and a GetVersion call only
 // when the alias serves a version other than known.
 //
-// Weights on the version known to be live, with no release's lease on the alias, are what
+// Weights on an alias a finished release left on its primary (its Released mark) are what
 // Lambda shows for a while after a version change on an alias with provisioned
 // concurrency: Inspect waits for them to clear (up to inspectTransientLimit) rather than
 // report a pending release. A split left by a release carries its lease and is reported at
@@ -41,10 +41,11 @@ func (e *Engine) Inspect(ctx context.Context, function, alias string, known Know
 	if err != nil {
 		return Live{}, fmt.Errorf("read alias %s of function %s: %w", alias, function, err)
 	}
-	if _, leased := ParseLease(a.Description); !leased && known.Version != "" && transientOf(aliasShape{version: known.Version}, a) {
+	if settling(a) {
+		primary := aliasShape{version: a.FunctionVersion}
 		err = waitUntil(ctx, g.clock, g.clock.Now().Add(inspectTransientLimit), transientPollInterval, func() (bool, error) {
 			a, err = g.read(ctx)
-			return err != nil || !transientOf(aliasShape{version: known.Version}, a), err
+			return err != nil || !transientOf(primary, a), err
 		})
 		if err != nil && !errors.Is(err, errWaitTimedOut) {
 			return Live{}, fmt.Errorf("read alias %s of function %s: %w", alias, function, err)

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/user"
 	"regexp"
+	"strconv"
 	"time"
 )
 
@@ -65,17 +66,47 @@ func ParseLease(description string) (Lease, bool) {
 	return Lease{ReleaseID: m[1], Holder: m[2], Until: until}, true
 }
 
-// defaultHolder names who runs a release: user@host.
+// defaultHolder names who runs a release: user@host and the provider's process id, so
+// that a later release on the same host can tell a killed release from a live one.
 func defaultHolder() string {
 	name := "unknown"
 	if u, err := user.Current(); err == nil && u.Username != "" {
 		name = u.Username
 	}
+	return fmt.Sprintf("%s@%s pid %d", name, hostname(), os.Getpid())
+}
+
+func hostname() string {
 	host, err := os.Hostname()
 	if err != nil || host == "" {
-		host = "unknown-host"
+		return "unknown-host"
 	}
-	return name + "@" + host
+	return host
+}
+
+var holderRE = regexp.MustCompile(`^[^@]*@(\S+) pid (\d+)$`)
+
+// holderGone tells whether the process that holds a lease has ended, which can only be
+// known for a holder on this host: a killed apply, or one whose rollback could not reach
+// AWS, leaves a lease that no process will renew or clear. Anything else (another host,
+// a process that still runs, a holder this version did not write) is taken as alive.
+func holderGone(holder string) bool {
+	m := holderRE.FindStringSubmatch(holder)
+	if m == nil || m[1] != hostname() {
+		return false
+	}
+	pid, err := strconv.Atoi(m[2])
+	if err != nil || pid == os.Getpid() {
+		return false
+	}
+	return processGone(pid)
+}
+
+func (e *Engine) holderGone(holder string) bool {
+	if e.HolderGone != nil {
+		return e.HolderGone(holder)
+	}
+	return holderGone(holder)
 }
 
 func (e *Engine) holder() string {
@@ -85,34 +116,39 @@ func (e *Engine) holder() string {
 	return defaultHolder()
 }
 
-// leaseFor returns the description a write of this release carries: the lease, with an
-// expiry covering next (the hold that follows) and the slack. The write that ends a
-// release replaces it with a Released mark; a rollback or a restore leaves no description.
-func (x *run) leaseFor(next time.Duration) *string {
+// leaseFor returns the description a write of version carries: the lease, with an expiry
+// covering next (the hold that follows) and the slack. The write that ends a release
+// replaces it with a Released mark, and a rollback's or a restore's with a Restored one.
+func (x *run) leaseFor(version string, next time.Duration) *string {
 	var s string
-	switch {
-	case !x.ending:
+	if !x.ending {
 		s = Lease{ReleaseID: x.res.DeploymentID, Holder: x.holder, Until: x.clock.Now().Add(next + x.e.leaseSlack())}.String()
-	case !x.undoing:
-		s = Released{Version: x.target.Version, ReleaseID: x.res.DeploymentID, Holder: x.holder, At: x.clock.Now()}.String()
+	} else {
+		s = Released{Version: version, ReleaseID: x.res.DeploymentID, Holder: x.holder, At: x.clock.Now(), Restored: x.undoing}.String()
 	}
 	return &s
 }
 
 // Released marks the alias with the release that last put a version on it, so that two
 // configurations releasing onto one alias, each undoing the other at every apply, can be
-// told apart from a release of this configuration.
+// told apart from a release of this configuration; and so that weights Lambda shows after
+// the version change are known for its own (see settling).
 type Released struct {
 	Version   string
 	ReleaseID string
 	Holder    string
 	At        time.Time
+	Restored  bool // a rollback or a restore put Version back
 }
 
-var releasedRE = regexp.MustCompile(`^safelambda released version (\S+) in (\S+) by (.*) at (\S+)$`)
+var releasedRE = regexp.MustCompile(`^safelambda (released|restored) version (\S+) in (\S+) by (.*) at (\S+)$`)
 
 func (r Released) String() string {
-	s := fmt.Sprintf("safelambda released version %s in %s by %s at %s", r.Version, r.ReleaseID, r.Holder, r.At.UTC().Format(time.RFC3339))
+	verb := "released"
+	if r.Restored {
+		verb = "restored"
+	}
+	s := fmt.Sprintf("safelambda %s version %s in %s by %s at %s", verb, r.Version, r.ReleaseID, r.Holder, r.At.UTC().Format(time.RFC3339))
 	if over := len(s) - 256; over > 0 {
 		r.Holder = r.Holder[:max(0, len(r.Holder)-over)]
 		return r.String()
@@ -126,11 +162,11 @@ func ParseReleased(description string) (Released, bool) {
 	if m == nil {
 		return Released{}, false
 	}
-	at, err := time.Parse(time.RFC3339, m[4])
+	at, err := time.Parse(time.RFC3339, m[5])
 	if err != nil {
 		return Released{}, false
 	}
-	return Released{Version: m[1], ReleaseID: m[2], Holder: m[3], At: at}, true
+	return Released{Version: m[2], ReleaseID: m[3], Holder: m[4], At: at, Restored: m[1] == "restored"}, true
 }
 
 // checkFlipFlop notes when the alias serves what another release put there, not this
@@ -141,7 +177,7 @@ func (x *run) checkFlipFlop() {
 		return
 	}
 	m, ok := ParseReleased(x.guard.found.Description)
-	if !ok || m.ReleaseID == x.r.LastDeploymentID || m.Version != x.guard.found.FunctionVersion || m.Version == x.target.Version {
+	if !ok || m.Restored || m.ReleaseID == x.r.LastDeploymentID || m.Version != x.guard.found.FunctionVersion || m.Version == x.target.Version {
 		return
 	}
 	x.flipFlop = fmt.Sprintf("alias %s served version %s, put there by release %s (run by %s) at %s, not by this configuration's last release %s: "+
@@ -150,7 +186,9 @@ func (x *run) checkFlipFlop() {
 	x.record(EventWarning, "%s", x.flipFlop)
 }
 
-// otherLease returns the lease of another release on the alias as found, if any.
+// otherLease returns the lease of another release on the alias as found, if any. The
+// lease of this configuration's own last release (one that failed and could not finish
+// its rollback) is not another's: the next apply finishes the job at once.
 func (x *run) otherLease() (Lease, bool) {
 	if x.guard.found == nil {
 		return Lease{}, false
@@ -159,19 +197,20 @@ func (x *run) otherLease() (Lease, bool) {
 	if !ok || l.ReleaseID == x.res.DeploymentID {
 		return Lease{}, false
 	}
+	if l.ReleaseID == x.r.LastDeploymentID {
+		x.record(EventWarning, "alias %s still holds the lease of this configuration's last release %s; taking it over", x.r.Alias, l.ReleaseID)
+		return Lease{}, false
+	}
 	return l, true
 }
 
-// settleFound waits out weights found without any release's lease: a split left by a
-// release carries its lease, so weights without one are Lambda's own (provisioned
-// concurrency moving after a version change) until they outlast the bound, when they are
-// judged as a split like any other.
+// settleFound waits out weights on an alias a finished release left on one version (its
+// Released mark names the primary): they are Lambda's own, shown while provisioned
+// concurrency moves after the version change, until they outlast the bound and are judged
+// as a split like any other. A split left by a release carries its lease instead.
 func (x *run) settleFound() *failure {
 	g := x.guard
-	if g.found == nil || len(nonZero(g.found.Weights)) == 0 {
-		return nil
-	}
-	if _, leased := ParseLease(g.found.Description); leased {
+	if g.found == nil || !settling(*g.found) {
 		return nil
 	}
 	a, err := g.settled(x.ctx, aliasShape{version: g.found.FunctionVersion})
@@ -185,6 +224,13 @@ func (x *run) settleFound() *failure {
 	return nil
 }
 
+// settling says whether the weights on a are likely Lambda's own: a finished release left
+// it on its primary with no weights.
+func settling(a Alias) bool {
+	m, ok := ParseReleased(a.Description)
+	return ok && m.Version == a.FunctionVersion && len(nonZero(a.Weights)) > 0
+}
+
 // checkLease refuses a release while another one holds the alias, and takes over a lease
 // that ran out.
 func (x *run) checkLease() *failure {
@@ -193,6 +239,11 @@ func (x *run) checkLease() *failure {
 		return nil
 	}
 	now := x.clock.Now()
+	if now.Before(l.Until) && x.e.holderGone(l.Holder) {
+		x.record(EventWarning, "release %s (run by %s) holds the alias until %s, but its process on this host has ended: taking the alias over",
+			l.ReleaseID, l.Holder, l.Until.UTC().Format(time.RFC3339))
+		return nil
+	}
 	if now.Before(l.Until) {
 		return &failure{
 			cause: fmt.Sprintf("alias %s is being released by %s (run by %s) until %s at the latest; nothing was changed",

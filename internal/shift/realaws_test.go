@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"os/exec"
 	"reflect"
 	"strings"
 	"testing"
@@ -32,6 +34,10 @@ func TestLeaseRoundTrip(t *testing.T) {
 	long := Lease{ReleaseID: "d-1", Holder: strings.Repeat("h", 400), Until: t0}
 	if s := long.String(); len(s) > 256 {
 		t.Errorf("lease description is %d characters, over Lambda's 256", len(s))
+	}
+	r := Released{Version: "4", ReleaseID: "d-1", Holder: "ci", At: t0, Restored: true}
+	if got, ok := ParseReleased(r.String()); !ok || !reflect.DeepEqual(got, r) {
+		t.Errorf("ParseReleased(%q) = %+v %v", r.String(), got, ok)
 	}
 	for _, d := range []string{"", "release 1.4.2", "safelambda release d-1 by x until tomorrow"} {
 		if _, ok := ParseLease(d); ok {
@@ -115,6 +121,28 @@ func TestLeaseOfAnotherRelease(t *testing.T) {
 			!h.hasEvent(EventShift, "resuming") {
 			t.Errorf("timeline %v", res.Timeline)
 		}
+		// The repeated hold comes before any shift: the lease is taken first, covering it.
+		if l := leaseOf(t, h.aws.descriptions[0]); l.ReleaseID != "d-test" || !l.Until.Equal(t0.Add(5*time.Minute+DefaultLeaseSlack)) {
+			t.Errorf("first lease %+v", l)
+		}
+	})
+	t.Run("a live lease whose process on this host has ended is taken over", func(t *testing.T) {
+		h := newHarness(t)
+		h.aws.setAlias("live", "3", w("4", 0.1))
+		h.aws.aliases["live"].Description = Lease{ReleaseID: "d-killed", Holder: "ci@runner pid 4242", Until: t0.Add(10 * time.Minute)}.String()
+		var asked []string
+		h.engine.HolderGone = func(holder string) bool { asked = append(asked, holder); return true }
+		res, err := h.run(release())
+		if err != nil || res.Status != StatusSucceeded {
+			t.Fatalf("status %s err %v", res.Status, err)
+		}
+		h.wantAlias("4", nil)
+		if len(asked) != 1 || asked[0] != "ci@runner pid 4242" {
+			t.Errorf("HolderGone asked about %q", asked)
+		}
+		if !h.hasEvent(EventWarning, "release d-killed (run by ci@runner pid 4242) holds the alias until 2025-06-01T12:10:00Z, but its process on this host has ended") {
+			t.Errorf("timeline %v", res.Timeline)
+		}
 	})
 	t.Run("another release taking the alias mid-release is named", func(t *testing.T) {
 		h := newHarness(t)
@@ -139,6 +167,32 @@ func TestLeaseOfAnotherRelease(t *testing.T) {
 	})
 }
 
+func TestHolderGone(t *testing.T) {
+	here := hostname()
+	if holderGone(fmt.Sprintf("me@%s pid %d", here, os.Getpid())) {
+		t.Error("this very process reads as gone")
+	}
+	// A child that has exited and been reaped: its pid names no process.
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	if err := cmd.Run(); err != nil {
+		t.Fatal(err)
+	}
+	dead := cmd.Process.Pid
+	if processGone(dead) && !holderGone(fmt.Sprintf("me@%s pid %d", here, dead)) {
+		t.Errorf("pid %d on this host has ended but reads as alive", dead)
+	}
+	for _, h := range []string{
+		fmt.Sprintf("me@another-host-%s pid %d", here, dead), // another host: cannot know
+		"ci@runner",                // written before pids were recorded
+		fmt.Sprintf("me@%s", here), // no pid
+		fmt.Sprintf("me@%s pid x", here),
+	} {
+		if holderGone(h) {
+			t.Errorf("holderGone(%q) = true, want false", h)
+		}
+	}
+}
+
 func TestLeaseDuringThePreTrafficHook(t *testing.T) {
 	t.Run("written before the hook, cleared when it fails", func(t *testing.T) {
 		h := newHarness(t)
@@ -155,7 +209,7 @@ func TestLeaseDuringThePreTrafficHook(t *testing.T) {
 		if l := leaseOf(t, during); l.ReleaseID != "d-test" {
 			t.Errorf("lease during the hook %+v", l)
 		}
-		if a, _ := h.aws.alias("live"); a.Description != "" || h.aws.writes != 0 {
+		if a, _ := h.aws.alias("live"); !strings.HasPrefix(a.Description, "safelambda restored version 3 in d-test") || h.aws.writes != 0 {
 			t.Errorf("after the failure: description %q, routing writes %d", a.Description, h.aws.writes)
 		}
 		if !strings.Contains(err.Error(), "serves version 3 with no weights (unchanged)") {
@@ -166,7 +220,7 @@ func TestLeaseDuringThePreTrafficHook(t *testing.T) {
 		h := newHarness(t)
 		h.aws.alarms["orders-errors"] = stateAfter(time.Minute, "ALARM")
 		res, _ := h.run(release())
-		if a, _ := h.aws.alias("live"); res.Status != StatusRolledBack || a.Description != "" {
+		if a, _ := h.aws.alias("live"); res.Status != StatusRolledBack || !strings.HasPrefix(a.Description, "safelambda restored version 3 in d-test") {
 			t.Errorf("status %s, description %q", res.Status, a.Description)
 		}
 	})
@@ -222,6 +276,29 @@ func TestTransientWeights(t *testing.T) {
 			t.Errorf("took %s, timeline %v", h.clock.elapsed(), res.Timeline)
 		}
 	})
+	t.Run("refresh after a rollback waits them out too", func(t *testing.T) {
+		h := newHarness(t)
+		h.aws.transient = transientWaitLimit + inspectTransientLimit/2
+		h.aws.alarms["orders-errors"] = func(_ time.Duration, a *Alias) string {
+			if a != nil && a.FunctionVersion == "4" {
+				return "ALARM"
+			}
+			return "OK"
+		}
+		res, _ := h.run(release(func(r *Release) { r.Schedule = Schedule{} }))
+		if res.Status != StatusRolledBack {
+			t.Fatalf("status %s", res.Status)
+		}
+		// Lambda's weights outlast the rollback's own wait: the rollback is still done,
+		// and the weights it leaves are its own, not a split to report.
+		if !h.hasEvent(EventRollback, "(verified)") || res.LiveVersion != "3" || len(res.LiveWeights) != 0 {
+			t.Errorf("result %+v", res)
+		}
+		live, err := h.engine.Inspect(context.Background(), fnName, "live", Known{})
+		if err != nil || live.Version != "3" || len(live.Weights) != 0 {
+			t.Errorf("Inspect = %+v %v, want 3 with no weights", live, err)
+		}
+	})
 	t.Run("refresh waits them out instead of reporting a split", func(t *testing.T) {
 		h := newHarness(t)
 		h.aws.transient = 10 * time.Second
@@ -233,9 +310,10 @@ func TestTransientWeights(t *testing.T) {
 			t.Errorf("Inspect = %+v %v, want 4 with no weights", live, err)
 		}
 	})
-	t.Run("a split without a lease that outlasts the bound is restored", func(t *testing.T) {
+	t.Run("weights on a finished release's version that outlast the bound are a split", func(t *testing.T) {
 		h := newHarness(t)
 		h.aws.setAlias("live", "3", w("2", 0.1))
+		h.aws.aliases["live"].Description = Released{Version: "3", ReleaseID: "d-prev", Holder: "ci", At: t0}.String()
 		res, err := h.run(release(func(r *Release) { r.Schedule = Schedule{} }))
 		if err != nil || res.Status != StatusSucceeded {
 			t.Fatalf("status %s err %v", res.Status, err)
@@ -247,6 +325,7 @@ func TestTransientWeights(t *testing.T) {
 	t.Run("weights that do not clear are another writer's", func(t *testing.T) {
 		h := newHarness(t)
 		h.aws.setAlias("live", "4", w("3", 0.3))
+		h.aws.aliases["live"].Description = Released{Version: "4", ReleaseID: "d-prev", Holder: "ci", At: t0}.String()
 		live, err := h.engine.Inspect(context.Background(), fnName, "live", Known{Version: "4", CodeSha256: "h4"})
 		if err != nil || !reflect.DeepEqual(live.Weights, w("3", 0.3)) || h.clock.elapsed() != inspectTransientLimit {
 			t.Errorf("Inspect = %+v %v after %s", live, err, h.clock.elapsed())
@@ -536,7 +615,7 @@ func TestTimelineSaysPublishedOnce(t *testing.T) {
 }
 
 func TestRestore(t *testing.T) {
-	restore := func(h *harness, req RestoreRequest) (Result, error) {
+	restore := func(h *harness, req RestoreRequest) (Restored, error) {
 		h.t.Helper()
 		if req.Function == "" {
 			req.Function, req.Alias = fnName, "live"
@@ -554,6 +633,9 @@ func TestRestore(t *testing.T) {
 		if res.Message != "restored alias live to version 3 with no weights (it served 3 with 20% on 4); no alarm is in ALARM" {
 			t.Errorf("message %q", res.Message)
 		}
+		if res.WasVersion != "3" || !reflect.DeepEqual(res.WasWeights, w("4", 0.2)) || res.AlarmsRead != 1 || len(res.Firing) != 0 || res.AlarmsErr != nil {
+			t.Errorf("was %s %v, alarms read %d firing %v err %v", res.WasVersion, res.WasWeights, res.AlarmsRead, res.Firing, res.AlarmsErr)
+		}
 	})
 	t.Run("an alias on one version goes back to the newest older one", func(t *testing.T) {
 		h := newHarness(t)
@@ -566,6 +648,9 @@ func TestRestore(t *testing.T) {
 		if !strings.Contains(res.Message, `alarm "orders-errors" is in ALARM`) {
 			t.Errorf("message %q", res.Message)
 		}
+		if res.WasVersion != "4" || len(res.WasWeights) != 0 || len(res.Firing) != 1 || res.Firing[0].Name != "orders-errors" {
+			t.Errorf("was %s %v, firing %v", res.WasVersion, res.WasWeights, res.Firing)
+		}
 	})
 	t.Run("a version asked for, over a release in flight", func(t *testing.T) {
 		h := newHarness(t)
@@ -576,7 +661,7 @@ func TestRestore(t *testing.T) {
 			t.Fatalf("%+v %v", res, err)
 		}
 		h.wantAlias("2", nil)
-		if a, _ := h.aws.alias("live"); a.Description != "" || !h.hasEvent(EventWarning, "release d-other") {
+		if a, _ := h.aws.alias("live"); !strings.HasPrefix(a.Description, "safelambda restored version 2") || !h.hasEvent(EventWarning, "release d-other") {
 			t.Errorf("description %q, timeline %v", a.Description, res.Timeline)
 		}
 	})
@@ -627,5 +712,73 @@ func TestFlipFlopBetweenTwoConfigurations(t *testing.T) {
 	res, _ = h.run(release(func(r *Release) { r.LastDeploymentID = "d-a" }))
 	if strings.Contains(res.Message, "note:") {
 		t.Errorf("message %q", res.Message)
+	}
+}
+
+func TestOwnLeaseOfTheLastReleaseIsTakenOver(t *testing.T) {
+	h := newHarness(t)
+	// The last release of this configuration failed and could not finish its rollback.
+	h.aws.setAlias("live", "3", w("4", 0.1))
+	h.aws.aliases["live"].Description = Lease{ReleaseID: "d-last", Holder: "ci", Until: t0.Add(time.Hour)}.String()
+	res, err := h.run(release(func(r *Release) { r.LastDeploymentID = "d-last" }))
+	if err != nil || res.Status != StatusSucceeded {
+		t.Fatalf("status %s err %v", res.Status, err)
+	}
+	if !h.hasEvent(EventWarning, "still holds the lease of this configuration's last release d-last; taking it over") {
+		t.Errorf("timeline %v", res.Timeline)
+	}
+}
+
+func TestCreateAliasErrorIsNoRollback(t *testing.T) {
+	h := newHarness(t)
+	delete(h.aws.aliases, "live")
+	h.aws.onCreate = func() error { return errors.New("ServiceException: internal error") }
+	res, err := h.run(release())
+	if err == nil || res.Status != StatusFailed || h.aws.count("DeleteAlias") != 0 {
+		t.Fatalf("status %s, deletes %d, err %v", res.Status, h.aws.count("DeleteAlias"), err)
+	}
+	if !strings.Contains(err.Error(), "could not create alias live on version 4: ServiceException") ||
+		!strings.Contains(err.Error(), "The alias live does not exist (unchanged).") {
+		t.Errorf("error:\n%s", err)
+	}
+}
+
+func TestSplitRestoredOntoTheTargetLeavesNoLease(t *testing.T) {
+	h := newHarness(t)
+	h.aws.splitByKilledRelease("live", "4", w("2", 0.1))
+	res, err := h.run(release())
+	if err != nil || res.Status != StatusNoChange {
+		t.Fatalf("status %s err %v", res.Status, err)
+	}
+	a, _ := h.aws.alias("live")
+	if _, leased := ParseLease(a.Description); leased || len(a.Weights) != 0 {
+		t.Errorf("alias %+v", a)
+	}
+}
+
+func TestLambdaRefusesTheWeights(t *testing.T) {
+	h := newHarness(t)
+	h.aws.beforeUpdate = func(n int, u AliasUpdate) error {
+		if len(u.Weights) > 0 {
+			return fmt.Errorf("InvalidParameterValueException: Specified versions must be associated with the same execution role: %w", ErrInvalidParameter)
+		}
+		return nil
+	}
+	res, err := h.run(release())
+	if err == nil || res.Status != StatusFailed {
+		t.Fatalf("status %s err %v", res.Status, err)
+	}
+	for _, want := range []string{
+		"Lambda refused to route traffic between version 3 and version 4 (shift at step 1 of 1 (10% on version 4)): InvalidParameterValueException: Specified versions must be associated with the same execution role",
+		"serves version 3 with no weights (unchanged)",
+		"AllAtOnce",
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%s", want, err)
+		}
+	}
+	// Refused, so it never landed: no rollback write.
+	if h.aws.writes != 0 || h.hasEvent(EventRollback, "rolling back") {
+		t.Errorf("writes %d, timeline %v", h.aws.writes, res.Timeline)
 	}
 }

@@ -26,16 +26,43 @@ type RestoreRequest struct {
 	Timeout time.Duration
 }
 
+// Restored is what a Restore did: the Result, and what a caller reporting progress shows.
+type Restored struct {
+	Result
+	// WasVersion and WasWeights are the routing the alias had when the restore found it
+	// (WasVersion is "" when the alias was not found).
+	WasVersion string
+	WasWeights map[string]float64
+	// AlarmsRead is how many alarms were read after the restore (0: none configured, or
+	// the restore failed before); Firing are those in ALARM; AlarmsErr says why they could
+	// not be read.
+	AlarmsRead int
+	Firing     []AlarmState
+	AlarmsErr  error
+}
+
 // Restore puts an alias back on a version with no weights, in guarded writes with the
 // rollback's retries and budget, then checks the alarms once. A release in flight on the
 // alias notices the write and stops without touching the alias again; its lease is
 // cleared. The Result says what is live; Status is RolledBack, NoChange (it served the
 // version already) or Failed, and the error, when not nil, is a *ReleaseError.
-func (e *Engine) Restore(ctx context.Context, req RestoreRequest) (Result, error) {
+func (e *Engine) Restore(ctx context.Context, req RestoreRequest) (Restored, error) {
 	x := e.newRun(ctx, Release{Function: req.Function, Alias: req.Alias, Alarms: req.Alarms, RollbackTimeout: req.Timeout})
 	x.ending, x.undoing = true, true // a restore leaves no lease
 	f := x.restore(req.Version)
-	return x.finishRestore(f)
+	res, err := x.finishRestore(f)
+	out := Restored{Result: res, AlarmsRead: x.restoreAlarms.read, Firing: x.restoreAlarms.firing, AlarmsErr: x.restoreAlarms.err}
+	if found := x.guard.found; found != nil {
+		out.WasVersion, out.WasWeights = found.FunctionVersion, nonZero(found.Weights)
+	}
+	return out, err
+}
+
+// restoreAlarms is what checkAlarmsOnce read.
+type restoreAlarms struct {
+	read   int
+	firing []AlarmState
+	err    error
 }
 
 func (x *run) restore(version string) *failure {
@@ -143,6 +170,7 @@ func (x *run) checkAlarmsOnce() {
 	defer cancel()
 	g := alarmGate{alarms: x.e.AWS.Alarms, names: x.r.Alarms}
 	states, err := g.states(ctx)
+	x.restoreAlarms = restoreAlarms{read: len(x.r.Alarms), firing: g.firing(states), err: err}
 	if firing := g.firing(states); len(firing) > 0 {
 		x.record(EventWarning, "%s after the restore: %s", quoteAlarms(names(firing), "is in ALARM", "are in ALARM"), reasons(firing))
 		x.alarmNote = fmt.Sprintf("; %s (they may still be catching up)", quoteAlarms(names(firing), "is in ALARM", "are in ALARM"))

@@ -268,7 +268,8 @@ func FormatPercent(p float64) string {
 //     "2 alarms ignored" under ignore_alarms.
 //  3. the metric gates, when set: "metric gates: error rate ≤ 1%, p99 ≤ 800ms, canary vs
 //     baseline at 95%, ≥ 50 invocations per step" (polled with the alarms).
-//  4. "at least 5m0s": the sum of the holds.
+//  4. "at least 5m0s": the sum of the holds, each extended with metric gates until its
+//     metrics have arrived (MetricEvidenceWait).
 func Describe(r Release) string {
 	var plan []string
 	if r.PreTrafficHook != "" {
@@ -283,7 +284,7 @@ func Describe(r Release) string {
 	if g := describeMetricGates(r.MetricGates, len(r.Schedule.Steps) > 0); g != "" {
 		parts = append(parts, g)
 	}
-	parts = append(parts, "at least "+r.Schedule.MinDuration().String())
+	parts = append(parts, "at least "+MinReleaseDuration(r).String())
 	return strings.Join(parts, "; ")
 }
 
@@ -373,7 +374,11 @@ func describeMetricGates(g *MetricGates, steps bool) string {
 	if !steps {
 		return "metric gates (nothing to judge without a weighted step): " + strings.Join(parts, ", ")
 	}
-	return "metric gates: " + strings.Join(parts, ", ")
+	s := "metric gates: " + strings.Join(parts, ", ")
+	if wait := MetricEvidenceWait(g); wait > 0 {
+		s += fmt.Sprintf(", each hold extended by %s for its metrics to arrive", wait)
+	}
+	return s
 }
 
 func pollInterval(r Release) time.Duration {

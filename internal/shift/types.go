@@ -60,6 +60,9 @@ type MetricGates struct {
 	CompareToBaseline bool           // canary error rate not significantly worse than baseline
 	Confidence        float64        // for the comparison; default 0.95
 	MinInvocations    int            // fewer canary invocations by the end of a hold fails; 0 disables
+	// ArrivalDelay is how long after its minute ends a Lambda metric is taken to have
+	// arrived in CloudWatch; nil means DefaultMetricArrivalDelay. See gate_metrics.go.
+	ArrivalDelay *time.Duration
 }
 
 // Status is how a release ended.

@@ -88,15 +88,8 @@ func validateRelease(r Release, unknown func([]any) bool) []FieldError {
 	}
 
 	if !unknown([]any{"alias"}) {
-		switch {
-		case r.Alias == "":
-			add([]any{"alias"}, "Invalid alias name", "alias must not be empty: write 1 to 128 letters, digits, '-' or '_', such as \"live\"")
-		case !aliasNameRE.MatchString(r.Alias):
-			add([]any{"alias"}, "Invalid alias name",
-				"alias must be 1 to 128 letters, digits, '-' or '_', got %q: write a name such as \"live\"", r.Alias)
-		case allDigitsRE.MatchString(r.Alias):
-			add([]any{"alias"}, "Invalid alias name",
-				"alias must not be all digits, got %q: Lambda reserves numbers for versions; write a name such as \"live\"", r.Alias)
+		if detail := AliasNameProblem(r.Alias); detail != "" {
+			add([]any{"alias"}, "Invalid alias name", "alias %s", detail)
 		}
 	}
 
@@ -391,6 +384,21 @@ type MetricGatesConfig struct {
 	CompareToBaseline *bool
 	Confidence        *float64
 	MinInvocations    *int64
+	ArrivalDelay      *string
+}
+
+// AliasNameProblem says what is wrong with an alias name ("must be …: write …"), or ""
+// when Lambda accepts it. Every attribute that names an alias is checked with it.
+func AliasNameProblem(name string) string {
+	switch {
+	case name == "":
+		return "must not be empty: write 1 to 128 letters, digits, '-' or '_', such as \"live\""
+	case !aliasNameRE.MatchString(name):
+		return fmt.Sprintf("must be 1 to 128 letters, digits, '-' or '_', got %q: write a name such as \"live\"", name)
+	case allDigitsRE.MatchString(name):
+		return fmt.Sprintf("must not be all digits, got %q: Lambda reserves numbers for versions; write a name such as \"live\"", name)
+	}
+	return ""
 }
 
 // Resolved is a Config turned into a Release, with the operation timeouts.
@@ -598,7 +606,7 @@ func (c Config) Resolve() (Resolved, []FieldError) {
 		}
 	}
 	if complete && !unknown([]any{"timeouts"}) {
-		need := r.Schedule.MinDuration() + pollInterval(*r)
+		need := MinReleaseDuration(*r) + pollInterval(*r)
 		for _, t := range []struct {
 			name  string
 			limit time.Duration
@@ -613,7 +621,7 @@ func (c Config) Resolve() (Resolved, []FieldError) {
 			fail(FieldError{Path: at, Summary: "Schedule longer than its timeout",
 				Detail: fmt.Sprintf("the traffic shift holds for at least %s and the alarms are read once more every %s, but timeouts.%s is %s, "+
 					"so the release could only time out and roll back: shorten the schedule or write timeouts = { %s = %q }",
-					r.Schedule.MinDuration(), pollInterval(*r), t.name, t.limit, t.name, suggestTimeout(need))})
+					MinReleaseDuration(*r), pollInterval(*r), t.name, t.limit, t.name, suggestTimeout(need))})
 			break
 		}
 	}
@@ -794,7 +802,19 @@ func resolveGates(g *MetricGatesConfig, unknown func([]any) bool) (*MetricGates,
 	if v := g.MinInvocations; v != nil {
 		out.MinInvocations = int(*v)
 	}
-	return out, !anyUnknown, errs
+	if v := g.ArrivalDelay; v != nil && !unknown(at("arrival_delay")) {
+		d, e, bad := parseDuration(at("arrival_delay"), *v, "2m")
+		switch {
+		case bad:
+			errs = append(errs, e)
+		case d < 0 || d > MaxMetricArrivalDelay:
+			errs = append(errs, FieldError{Path: at("arrival_delay"), Summary: "Invalid arrival_delay",
+				Detail: fmt.Sprintf("arrival_delay must be from 0s to %s, got %s: write \"2m\" (the default) for AWS, \"0s\" for an emulator", MaxMetricArrivalDelay, d)})
+		default:
+			out.ArrivalDelay = &d
+		}
+	}
+	return out, !anyUnknown && !unknown(at("arrival_delay")), errs
 }
 
 // parseDuration reads a Go duration as written in the configuration, with an error that
@@ -820,7 +840,7 @@ func parseDuration(path []any, text, example string) (time.Duration, FieldError,
 		return bad(fmt.Sprintf("%s must be a Go duration: a number and a unit among h, m, s and ms, such as %q or \"1h30m\"; got %q%s",
 			name, example, text, hint))
 	}
-	if d < MinDurationUnit && !(len(path) == 2 && path[1] == "max_p99_duration") {
+	if d < MinDurationUnit && !(len(path) == 2 && (path[1] == "max_p99_duration" || path[1] == "arrival_delay")) {
 		return bad(fmt.Sprintf("%s must be at least 1s, got %q: write a Go duration such as %q", name, text, example))
 	}
 	return d, FieldError{}, false

@@ -1,10 +1,11 @@
 # Release every code change of aws_lambda_function.api behind the "live" alias:
 # 10% of traffic for 5 minutes, then all of it, rolling back if an alarm trips
-# or a hook fails.
+# or a hook fails. source_code_hash (set from filebase64sha256 of the zip on the
+# function) changes at plan time, so the apply that uploads new code releases it.
 resource "safelambda_deployment" "api" {
   function_name = aws_lambda_function.api.function_name
   alias         = "live"
-  code_sha256   = aws_lambda_function.api.code_sha256
+  code_sha256   = aws_lambda_function.api.source_code_hash
   description   = "release ${var.release}"
 
   traffic_shift = {
