@@ -51,29 +51,30 @@ func TestInterrupt_sigintDuringHold(t *testing.T) {
 }
 
 // The update timeout expires mid-hold. Plan-time validation refuses a schedule that
-// cannot fit its timeout with one more alarm read, so the hold and one poll fit (2s + 1s in
-// 3.5s) and a pre_traffic hook that takes 2s (the proxy holds its Invoke) pushes the
-// deadline into the hold: the same rollback.
+// cannot fit its timeout with one more alarm read, so the hold and one poll fit (10s + 1s
+// in 12s) and a pre_traffic hook that takes 5s (the proxy holds its Invoke) pushes the
+// deadline into the hold, with seconds to spare on either side on a loaded machine: the
+// same rollback.
 func TestInterrupt_timeoutDuringHold(t *testing.T) {
 	t.Parallel()
 	acctest.PreCheck(t)
 	p := acctest.StartProxy(t)
 	hook := acctest.Function(t, "").Name
 	fn, w, r := released(t, release{Provider: endpointsAt(p.URL(), "")})
-	r.Shift = `{ steps = [{ percentage = 10, hold = "2s" }] }`
+	r.Shift = `{ steps = [{ percentage = 10, hold = "10s" }] }`
 	r.Pre = hook
-	r.Timeouts = `{ update = "3.5s" }`
+	r.Timeouts = `{ update = "12s" }`
 	r.PollInterval = "1s" // the timeout must hold the schedule and one more alarm read
 	setConfig(t, w, r.HCL())
 	p.OnRequest(func(op string) {
 		if op == "Lambda.Invoke" {
-			time.Sleep(2 * time.Second) // a slow smoke test
+			time.Sleep(5 * time.Second) // a slow smoke test
 		}
 	})
 
 	start := time.Now()
 	out, err := w.Run(t.Context(), "apply", "-auto-approve")
-	t.Logf("apply with a 3.5s update timeout, 2s hook and 2s hold: exit %d after %s", out.ExitCode, time.Since(start).Round(time.Millisecond))
+	t.Logf("apply with a 12s update timeout, 5s hook and 10s hold: exit %d after %s", out.ExitCode, time.Since(start).Round(time.Millisecond))
 	if err == nil {
 		t.Fatalf("apply succeeded though the timeout expired mid-hold:\n%s", out)
 	}

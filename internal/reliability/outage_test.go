@@ -1,6 +1,7 @@
 package reliability
 
 import (
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -24,11 +25,14 @@ func TestOutage_lambdaDownDuringRollback(t *testing.T) {
 	r.Timeouts = `{ update = "8s" }` // the rollback's own deadline: it retries for 8s, then gives up
 	setConfig(t, w, r.HCL())
 
-	// The first alarm poll after the alarm fires is the moment the engine decides to roll
-	// back: Lambda goes down then.
+	// During the hold only the alarms are read, so the first Lambda call after the alarm
+	// fires is the rollback's: Lambda goes down just before it (the callback runs before
+	// the proxy decides a request's fate). Keyed on that call, not on the poll that sees
+	// the alarm, the outage cannot miss a poll that lands between SetAlarmState and
+	// tripped.Store on a loaded machine.
 	var tripped, down atomic.Bool
 	p.OnRequest(func(op string) {
-		if op == "CloudWatch.DescribeAlarms" && tripped.Load() && !down.Swap(true) {
+		if strings.HasPrefix(op, "Lambda.") && tripped.Load() && !down.Swap(true) {
 			p.SetOutage("Lambda", true)
 		}
 	})
