@@ -437,7 +437,6 @@ func (p *Proxy) serveStrict(w http.ResponseWriter, r *http.Request, op string, b
 		}
 	}
 	p.answer(w, lr, up, cfg, now)
-	return
 }
 
 // answer writes moto's answer with the strict rewrites: Lambda's error type names,
@@ -704,7 +703,11 @@ func (p *Proxy) listProvisioned(w http.ResponseWriter, r *http.Request, lr lambd
 		})
 	}
 	p.mu.Unlock()
-	sort.Slice(configs, func(i, j int) bool { return configs[i]["FunctionArn"].(string) < configs[j]["FunctionArn"].(string) })
+	sort.Slice(configs, func(i, j int) bool {
+		a, _ := configs[i]["FunctionArn"].(string)
+		b, _ := configs[j]["FunctionArn"].(string)
+		return a < b
+	})
 	b, _ := json.Marshal(map[string]any{"ProvisionedConcurrencyConfigs": configs})
 	writeJSON(w, http.StatusOK, "application/json", string(b))
 }
