@@ -51,16 +51,16 @@ func TestCLI() (CLI, error) {
 	return cli.cli, cli.err
 }
 
-// SkipBelowTerraform skips a test that needs a feature of Terraform least or later (terraform
+// SkipBelowTerraform skips a test that needs a feature of Terraform minVersion or later (terraform
 // query, actions, import by identity) when the CLI under test is older, or is OpenTofu,
 // which has not got the feature; the skip says so in one line.
-func SkipBelowTerraform(t testing.TB, least, feature string) {
+func SkipBelowTerraform(t testing.TB, minVersion, feature string) {
 	t.Helper()
 	c, err := TestCLI()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Name != "Terraform" || c.Version.LessThan(version.Must(version.NewVersion(least))) {
-		t.Skipf("%s needs Terraform %s or later; this run uses %s", feature, least, c)
+	if c.Name != "Terraform" || c.Version.LessThan(version.Must(version.NewVersion(minVersion))) {
+		t.Skipf("%s needs Terraform %s or later; this run uses %s", feature, minVersion, c)
 	}
 }

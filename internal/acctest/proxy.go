@@ -258,7 +258,8 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if service == "Lambda" && (op == "ListProvisionedConcurrencyConfigs" || p.strictOn()) && p.serveStrict(w, r, op, body) {
+	if service == "Lambda" && (op == "ListProvisionedConcurrencyConfigs" || p.strictOn()) {
+		p.serveStrict(w, r, op, body)
 		return
 	}
 	p.rp.ServeHTTP(w, r)

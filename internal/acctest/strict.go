@@ -330,9 +330,9 @@ func splitFunction(s string) (name, qualifier string) {
 	return name, qualifier
 }
 
-// serveStrict answers a Lambda request under the strict behaviours; it reports false
-// when the request is none of its business and should be proxied as usual.
-func (p *Proxy) serveStrict(w http.ResponseWriter, r *http.Request, op string, body []byte) bool {
+// serveStrict answers a Lambda request under the strict behaviours: it forwards the
+// request upstream itself and writes the answer a strict Lambda would give.
+func (p *Proxy) serveStrict(w http.ResponseWriter, r *http.Request, op string, body []byte) {
 	lr := parseLambda(r, op, body)
 	p.mu.Lock()
 	cfg := p.strict.cfg
@@ -344,14 +344,14 @@ func (p *Proxy) serveStrict(w http.ResponseWriter, r *http.Request, op string, b
 	switch op {
 	case "ListProvisionedConcurrencyConfigs":
 		p.listProvisioned(w, r, lr)
-		return true
+		return
 	case "ListEventSourceMappings":
 		p.mu.Lock()
 		recorded := len(p.strict.mappings) > 0
 		p.mu.Unlock()
 		if recorded {
 			p.listMappings(w, r)
-			return true
+			return
 		}
 	case "PublishVersion":
 		if p.updating(lr.function, now) && cfg.UpdateFor > 0 {
@@ -361,7 +361,7 @@ func (p *Proxy) serveStrict(w http.ResponseWriter, r *http.Request, op string, b
 			p.hit(AnsweredUpdateInProgress)
 			lambdaError(w, http.StatusConflict, "ResourceConflictException",
 				"The operation cannot be performed at this time. An update is in progress for resource: "+p.functionARN(r, lr.function))
-			return true
+			return
 		}
 		if want, _ := lr.body["CodeSha256"].(string); cfg.CodeSha256 && want != "" {
 			latest, ok := p.read(r, "/"+lr.apiDate+"/functions/"+url.PathEscape(lr.function)+"/configuration", "")
@@ -372,7 +372,7 @@ func (p *Proxy) serveStrict(w http.ResponseWriter, r *http.Request, op string, b
 				p.hit(AnsweredCodeSha256Mismatch)
 				lambdaError(w, http.StatusBadRequest, "InvalidParameterValueException",
 					fmt.Sprintf("CodeSHA256 (%s) is different from current CodeSHA256 in $LATEST (%s). Please try again with the CodeSHA256 in $LATEST.", want, have))
-				return true
+				return
 			}
 		}
 	case "UpdateAlias":
@@ -386,7 +386,7 @@ func (p *Proxy) serveStrict(w http.ResponseWriter, r *http.Request, op string, b
 					p.hit(AnsweredPreconditionFailed)
 					lambdaError(w, http.StatusPreconditionFailed, "PreconditionFailedException",
 						"The Revision Id provided does not match the latest Revision Id. Call the GetAlias API to retrieve the latest Revision Id")
-					return true
+					return
 				}
 			}
 		}
@@ -394,7 +394,7 @@ func (p *Proxy) serveStrict(w http.ResponseWriter, r *http.Request, op string, b
 			if msg := p.routingRefusal(r, lr, current); msg != "" {
 				p.hit(AnsweredRoutingRefused)
 				lambdaError(w, http.StatusBadRequest, "InvalidParameterValueException", msg)
-				return true
+				return
 			}
 		}
 	}
@@ -402,7 +402,7 @@ func (p *Proxy) serveStrict(w http.ResponseWriter, r *http.Request, op string, b
 	up, err := p.exchange(r, r.Method, r.URL.EscapedPath(), r.URL.RawQuery, body)
 	if err != nil {
 		resetConn(w)
-		return true
+		return
 	}
 	if up.ok() {
 		switch op {
@@ -437,7 +437,6 @@ func (p *Proxy) serveStrict(w http.ResponseWriter, r *http.Request, op string, b
 		}
 	}
 	p.answer(w, lr, up, cfg, now)
-	return true
 }
 
 // answer writes moto's answer with the strict rewrites: Lambda's error type names,
@@ -704,7 +703,11 @@ func (p *Proxy) listProvisioned(w http.ResponseWriter, r *http.Request, lr lambd
 		})
 	}
 	p.mu.Unlock()
-	sort.Slice(configs, func(i, j int) bool { return configs[i]["FunctionArn"].(string) < configs[j]["FunctionArn"].(string) })
+	sort.Slice(configs, func(i, j int) bool {
+		a, _ := configs[i]["FunctionArn"].(string)
+		b, _ := configs[j]["FunctionArn"].(string)
+		return a < b
+	})
 	b, _ := json.Marshal(map[string]any{"ProvisionedConcurrencyConfigs": configs})
 	writeJSON(w, http.StatusOK, "application/json", string(b))
 }

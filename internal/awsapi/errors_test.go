@@ -31,7 +31,12 @@ func scriptedLambda(t *testing.T, answers ...lambdaAnswer) (shift.AWS, *atomic.I
 		i := int(n.Add(1)) - 1
 		a := answers[min(i, len(answers)-1)]
 		if a.reset {
-			conn, _, err := w.(http.Hijacker).Hijack()
+			hj, ok := w.(http.Hijacker)
+			if !ok {
+				t.Error("the test server's ResponseWriter cannot be hijacked")
+				return
+			}
+			conn, _, err := hj.Hijack()
 			if err == nil {
 				if tc, ok := conn.(*net.TCPConn); ok {
 					_ = tc.SetLinger(0)

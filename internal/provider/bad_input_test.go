@@ -40,8 +40,8 @@ func attrAt(names ...any) string {
 		switch n := n.(type) {
 		case int:
 			b.WriteString("ElementKeyInt(" + itoa(n) + ")")
-		default:
-			b.WriteString(`AttributeName("` + n.(string) + `")`)
+		case string:
+			b.WriteString(`AttributeName("` + n + `")`)
 		}
 	}
 	return b.String()

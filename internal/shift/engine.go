@@ -40,7 +40,7 @@ type phase int
 
 const (
 	// phaseChecking: preflight; nothing live changed (a version may have been published).
-	phaseChecking phase = iota //nolint:unused // the zero value: every run starts here without naming it
+	phaseChecking phase = iota
 	// phasePrepared: the release wrote the alias (its lease, or a split left by another
 	// release restored to its primary) but the target has taken no traffic.
 	phasePrepared

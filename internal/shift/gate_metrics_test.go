@@ -606,9 +606,9 @@ func TestMetricGatesJudgeDataOnItsWayOnlyOnceArrived(t *testing.T) {
 // read, never a pass.
 func TestMetricGateRefusesToJudgeAnIncompleteHold(t *testing.T) {
 	delay := 2 * time.Minute
-	g := metricGate{metrics: &fakeMetrics{script: counts(VersionMetrics{Invocations: 10}, VersionMetrics{Invocations: 90})}, limits: MetricGates{ArrivalDelay: &delay, MaxErrorRate: ptr(0.5)}}
+	fm := &fakeMetrics{script: counts(VersionMetrics{Invocations: 10}, VersionMetrics{Invocations: 90}), aws: newFakeAWS(newFakeClock())}
+	g := metricGate{metrics: fm, limits: MetricGates{ArrivalDelay: &delay, MaxErrorRate: ptr(0.5)}}
 	at := checkpoint{holding: true, last: true, stepStart: t0, hold: 5 * time.Minute, now: t0.Add(5 * time.Minute), canary: "4", baseline: "3"}
-	g.metrics.(*fakeMetrics).aws = newFakeAWS(newFakeClock())
 	_, err := g.check(context.Background(), at)
 	if err == nil || !strings.Contains(err.Error(), "had not all arrived") {
 		t.Fatalf("check at the end of a hold whose metrics are on their way: %v", err)

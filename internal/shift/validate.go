@@ -840,7 +840,8 @@ func parseDuration(path []any, text, example string) (time.Duration, FieldError,
 		return bad(fmt.Sprintf("%s must be a Go duration: a number and a unit among h, m, s and ms, such as %q or \"1h30m\"; got %q%s",
 			name, example, text, hint))
 	}
-	if d < MinDurationUnit && !(len(path) == 2 && (path[1] == "max_p99_duration" || path[1] == "arrival_delay")) {
+	subSecond := len(path) == 2 && (path[1] == "max_p99_duration" || path[1] == "arrival_delay")
+	if d < MinDurationUnit && !subSecond {
 		return bad(fmt.Sprintf("%s must be at least 1s, got %q: write a Go duration such as %q", name, text, example))
 	}
 	return d, FieldError{}, false
