@@ -38,7 +38,7 @@ moto_version=$(python3 -c 'import moto; print(moto.__version__)' 2>/dev/null || 
   echo "- command: \`make bench\`, i.e. \`SAFELAMBDA_BENCH=1 go test -count=1 -run '^TestBench$' -v -timeout 20m ./internal/bench/\`"
   echo "- date: ${started}; run time ${elapsed} s"
   echo "- go: \`$(go version)\`"
-  echo "- terraform: \`$(terraform version 2>/dev/null | head -1)\`, hashicorp/aws 5.100.0 from the filesystem mirror"
+  echo "- terraform: \`$(terraform version 2>/dev/null | sed -n 1p)\`, hashicorp/aws 5.100.0 from the filesystem mirror"
   echo "- moto: ${moto_version}"
   echo "- CPU: $(nproc) × ${cpu_model:-unknown}"
   echo

@@ -40,7 +40,7 @@ for which in $MATRIX_CLIS; do
       ;;
     *) echo "unknown CLI '$which' in MATRIX_CLIS (path, terraform, tofu)" >&2; exit 2 ;;
   esac
-  version=$("$bin" version | head -1)
+  version=$("$bin" version | sed -n 1p) # not head: under pipefail its early close can fail the pipe (SIGPIPE)
   log="$logdir/$which.log"
   echo "== $version ($bin)"
   start=$(date +%s)

@@ -20,7 +20,7 @@ import (
 // privateImported marks a resource imported and not yet refreshed.
 const privateImported = "imported"
 
-// logSubsystem carries the engine's progress in Terraform's logs (TF_LOG_PROVIDER_SHIFT).
+// logSubsystem carries the engine's progress in Terraform's logs (TF_LOG_PROVIDER=INFO shows it, tagged @module=safelambda.shift).
 const logSubsystem = "shift"
 
 var (
