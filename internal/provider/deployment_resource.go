@@ -276,6 +276,7 @@ func (r *deploymentResource) release(ctx context.Context, plan deploymentModel, 
 		addReleaseError(diags, rel, res, err)
 		return state, false
 	}
+	addReleaseNotes(diags, rel, res)
 	return state, true
 }
 

@@ -2,6 +2,7 @@ package provider
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 
@@ -17,4 +18,29 @@ func addReleaseError(diags *diag.Diagnostics, rel shift.Release, res shift.Resul
 		summary = fmt.Sprintf("Release of %s:%s rolled back", rel.Function, rel.Alias)
 	}
 	diags.AddError(summary, err.Error())
+}
+
+// addReleaseNotes turns what a successful release went on through (the engine's timeline
+// warnings: another configuration's release undone, a lease taken over, alarm reads let
+// pass, versions kept) into one warning, so that a plain terraform apply shows it and not
+// only the logs and last_deployment.message.
+func addReleaseNotes(diags *diag.Diagnostics, rel shift.Release, res shift.Result) {
+	var notes []string
+	for _, e := range res.Timeline {
+		if e.Kind == shift.EventWarning {
+			notes = append(notes, "- "+e.Detail)
+		}
+	}
+	if len(notes) == 0 {
+		return
+	}
+	diags.AddWarning(fmt.Sprintf("Release of %s:%s went on through %s", rel.Function, rel.Alias, plural(len(notes), "note")),
+		fmt.Sprintf("The release ended %s; alias %s serves version %s.\n%s", res.Status, rel.Alias, res.LiveVersion, strings.Join(notes, "\n")))
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
 }

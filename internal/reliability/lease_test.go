@@ -195,6 +195,8 @@ func TestLease_flipFlop(t *testing.T) {
 		`not by this configuration's last release ` + regexp.QuoteMeta(idA1) + `: ` +
 		`if two configurations release onto alias live, each apply undoes the other's; give each its own alias`
 	expectOutput(t, outA2.String(), `message = "released version 1 to alias live .*; note: `+flip)
+	// A plain apply shows it too, as a warning on the resource.
+	expectOutput(t, outA2.String(), `Warning: Release of `+fn+`:live went on through 1 note`, `- `+flip)
 	if msg, _ := wa.State(t)[res]["last_deployment"].(map[string]any)["message"].(string); !regexp.MustCompile(flip).MatchString(msg) {
 		t.Errorf("A's last_deployment.message is %q, want the flip-flop note", msg)
 	}
