@@ -43,15 +43,9 @@ func (r *deploymentResource) Metadata(_ context.Context, req resource.MetadataRe
 }
 
 func (r *deploymentResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	if req.ProviderData == nil {
-		return
+	if data := providerDataFrom(req.ProviderData, &resp.Diagnostics); data != nil {
+		r.data = data
 	}
-	data, ok := req.ProviderData.(*providerData)
-	if !ok {
-		resp.Diagnostics.AddError("Unexpected provider data", fmt.Sprintf("got %T; this is a bug in the provider, please report it", req.ProviderData))
-		return
-	}
-	r.data = data
 }
 
 // engine returns the release engine wired to AWS and to Terraform's log.

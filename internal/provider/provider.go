@@ -4,6 +4,7 @@ package provider
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/hashicorp/terraform-plugin-framework-timetypes/timetypes"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
@@ -11,6 +12,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/action"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/list"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
@@ -225,4 +227,18 @@ func (p *safelambdaProvider) ListResources(context.Context) []func() list.ListRe
 // Actions serve terraform apply -invoke (Terraform 1.14+; other CLIs never ask).
 func (p *safelambdaProvider) Actions(context.Context) []func() action.Action {
 	return []func() action.Action{NewRollbackAction}
+}
+
+// providerDataFrom is what Configure hands a resource, list resource or action; nil
+// before the provider is configured (validation, early plan).
+func providerDataFrom(pd any, diags *diag.Diagnostics) *providerData {
+	if pd == nil {
+		return nil
+	}
+	data, ok := pd.(*providerData)
+	if !ok {
+		diags.AddError("Unexpected provider data", fmt.Sprintf("got %T; this is a bug in the provider, please report it", pd))
+		return nil
+	}
+	return data
 }

@@ -43,15 +43,9 @@ func (a *rollbackAction) Metadata(_ context.Context, req action.MetadataRequest,
 }
 
 func (a *rollbackAction) Configure(_ context.Context, req action.ConfigureRequest, resp *action.ConfigureResponse) {
-	if req.ProviderData == nil {
-		return
+	if data := providerDataFrom(req.ProviderData, &resp.Diagnostics); data != nil {
+		a.data = data
 	}
-	data, ok := req.ProviderData.(*providerData)
-	if !ok {
-		resp.Diagnostics.AddError("Unexpected provider data", fmt.Sprintf("got %T; this is a bug in the provider, please report it", req.ProviderData))
-		return
-	}
-	a.data = data
 }
 
 func (a *rollbackAction) Schema(_ context.Context, _ action.SchemaRequest, resp *action.SchemaResponse) {
