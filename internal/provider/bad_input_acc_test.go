@@ -74,12 +74,7 @@ var badInputs = []badInput{
 // (a counting endpoint here) sees no request at all.
 func TestAccDeployment_badInputRefusedAtPlan(t *testing.T) {
 	acctest.PreCheck(t)
-	var calls atomic.Int64
-	aws := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		calls.Add(1)
-		http.Error(w, "no AWS call is expected at plan time", http.StatusTeapot)
-	}))
-	defer aws.Close()
+	aws, calls := countingEndpoint(t)
 
 	for _, tc := range badInputs {
 		t.Run(tc.name, func(t *testing.T) {
@@ -117,12 +112,7 @@ func TestAccDeployment_badInputRefusedAtPlan(t *testing.T) {
 // calls no AWS API.
 func TestAccDeployment_unknownValuesPlan(t *testing.T) {
 	acctest.PreCheck(t)
-	var calls atomic.Int64
-	aws := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		calls.Add(1)
-		http.Error(w, "no AWS call is expected at plan time", http.StatusTeapot)
-	}))
-	defer aws.Close()
+	aws, calls := countingEndpoint(t)
 	config := func(badInterval string) string {
 		return fmt.Sprintf(`
 provider "safelambda" {
@@ -191,4 +181,17 @@ resource "safelambda_deployment" "from_variables" {
 	if n := calls.Load(); n != 0 {
 		t.Errorf("planning must not call AWS; the endpoint saw %d requests", n)
 	}
+}
+
+// countingEndpoint stands in for every AWS endpoint at plan time: it counts the requests
+// that reach it and refuses them all. Closed when the test ends.
+func countingEndpoint(t *testing.T) (*httptest.Server, *atomic.Int64) {
+	t.Helper()
+	calls := new(atomic.Int64)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		http.Error(w, "no AWS call is expected at plan time", http.StatusTeapot)
+	}))
+	t.Cleanup(srv.Close)
+	return srv, calls
 }

@@ -3,14 +3,11 @@ package provider
 import (
 	"context"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -323,12 +320,7 @@ func TestAccKeepVersions_keepsAliasedAndPrevious(t *testing.T) {
 // Bad metric_gates are refused at plan time on the attribute at fault, with no AWS call.
 func TestAccMetricGates_badInputRefusedAtPlan(t *testing.T) {
 	acctest.PreCheck(t)
-	var calls atomic.Int64
-	aws := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		calls.Add(1)
-		http.Error(w, "no AWS call is expected at plan time", http.StatusTeapot)
-	}))
-	defer aws.Close()
+	aws, calls := countingEndpoint(t)
 	for _, tc := range []struct{ name, gates, want string }{
 		{"error rate over 1", `{ max_error_rate = 1.5 }`, `metric_gates.max_error_rate.*from 0 to 1, got 1\.5`},
 		{"error rate negative", `{ max_error_rate = -0.1 }`, `metric_gates.max_error_rate.*got -0\.1`},
