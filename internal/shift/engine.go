@@ -83,7 +83,6 @@ type run struct {
 	ignoredReads  map[string]int
 	metricsSeen   string        // what the metric gates last saw, for the success message
 	tripRecorded  bool          // the timeline already says what stopped the release
-	alarmNote     string        // what a restore's alarm check found, for its message
 	restoreAlarms restoreAlarms // what a restore's alarm check read, for its caller
 }
 

@@ -65,6 +65,19 @@ type restoreAlarms struct {
 	err    error
 }
 
+// note is what the alarm check adds to a restore's message ("" when no alarm was read).
+func (a restoreAlarms) note() string {
+	switch {
+	case a.read == 0:
+		return ""
+	case len(a.firing) > 0:
+		return fmt.Sprintf("; %s (they may still be catching up)", quoteAlarms(names(a.firing), "is in ALARM", "are in ALARM"))
+	case a.err != nil:
+		return fmt.Sprintf("; alarm states could not be read (%v)", a.err)
+	}
+	return "; no alarm is in ALARM"
+}
+
 func (x *run) restore(version string) *failure {
 	if x.e.AWS.Aliases == nil || x.e.AWS.Functions == nil {
 		return &failure{cause: "the engine has no Functions or Aliases client"}
@@ -170,19 +183,17 @@ func (x *run) checkAlarmsOnce() {
 	defer cancel()
 	g := alarmGate{alarms: x.e.AWS.Alarms, names: x.r.Alarms}
 	states, err := g.states(ctx)
-	x.restoreAlarms = restoreAlarms{read: len(x.r.Alarms), firing: g.firing(states), err: err}
-	if firing := g.firing(states); len(firing) > 0 {
+	firing := g.firing(states)
+	x.restoreAlarms = restoreAlarms{read: len(x.r.Alarms), firing: firing, err: err}
+	if len(firing) > 0 {
 		x.record(EventWarning, "%s after the restore: %s", quoteAlarms(names(firing), "is in ALARM", "are in ALARM"), reasons(firing))
-		x.alarmNote = fmt.Sprintf("; %s (they may still be catching up)", quoteAlarms(names(firing), "is in ALARM", "are in ALARM"))
 		return
 	}
 	if err != nil {
 		x.record(EventWarning, "could not read alarm states after the restore: %v", err)
-		x.alarmNote = fmt.Sprintf("; alarm states could not be read (%v)", err)
 		return
 	}
 	x.record(EventPoll, "%s OK or INSUFFICIENT_DATA after the restore", alarmCount(len(x.r.Alarms)))
-	x.alarmNote = "; no alarm is in ALARM"
 }
 
 func (x *run) finishRestore(f *failure) (Result, error) {
@@ -206,10 +217,10 @@ func (x *run) finishRestore(f *failure) (Result, error) {
 		rerr.Live = x.liveText(readErr, "")
 		x.res.Message = rerr.Cause + "\n" + rerr.Live
 	case x.res.Status == StatusNoChange:
-		x.res.Message = fmt.Sprintf("alias %s already serves version %s with no weights%s", x.r.Alias, x.target.Version, x.alarmNote)
+		x.res.Message = fmt.Sprintf("alias %s already serves version %s with no weights%s", x.r.Alias, x.target.Version, x.restoreAlarms.note())
 	default:
 		x.res.Message = fmt.Sprintf("restored alias %s to version %s with no weights (it served %s)%s",
-			x.r.Alias, x.target.Version, shapeOf(*x.guard.found), x.alarmNote)
+			x.r.Alias, x.target.Version, shapeOf(*x.guard.found), x.restoreAlarms.note())
 	}
 	return x.done(rerr)
 }
