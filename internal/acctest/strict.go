@@ -550,12 +550,16 @@ func (p *Proxy) rewriteAlias(a map[string]any, cfg Strict, now time.Time) {
 	p.mu.Lock()
 	tw, ok := p.strict.transient[key]
 	p.mu.Unlock()
-	if !ok || !now.Before(tw.until) || a["FunctionVersion"] == tw.left {
+	holds, stuck := p.capacityHoldsWeights(key, now, cfg)
+	if !ok || (!now.Before(tw.until) && !holds) || a["FunctionVersion"] == tw.left {
 		return
 	}
 	weight := cfg.TransientWeight
 	if weight == 0 {
 		weight = 0.5
+	}
+	if stuck {
+		weight = 1
 	}
 	a["RoutingConfig"] = map[string]any{"AdditionalVersionWeights": map[string]any{tw.left: weight}}
 	p.hit(ShowedTransientWeights)

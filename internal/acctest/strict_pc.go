@@ -337,6 +337,7 @@ func (p *Proxy) servePut(w http.ResponseWriter, r *http.Request, lr lambdaReques
 			refuse(http.StatusBadRequest, "InvalidParameterValueException", "Provisioned Concurrency Configs cannot be applied to unpublished function versions.")
 			return
 		}
+		p.rewriteAlias(alias, cfg, now) // the weights Lambda shows count too
 		if aliasWeighted(alias) {
 			// Source: Lambda developer guide ("you can't manage provisioned concurrency
 			// settings on the alias while the routing configuration is in place") and the
@@ -619,4 +620,37 @@ func (p *Proxy) noteCapacityMove(lr lambdaRequest, before map[string]any, answer
 		c.observe(splitByWeight(before, c.requested), now, cfg)
 	}
 	c.observe(splitByWeight(a, c.requested), now, cfg)
+	// An explicit routing configuration on the same version clears weights Lambda kept
+	// after a failed allocation (what users do by hand: update-alias --routing-config '{}').
+	if _, explicit := lr.body["RoutingConfig"]; explicit && before["FunctionVersion"] == a["FunctionVersion"] {
+		if arnKey, _ := a["AliasArn"].(string); arnKey != "" {
+			delete(p.strict.transient, arnKey)
+		}
+	}
+}
+
+// capacityHoldsWeights reports whether Lambda's own weights on the alias (see
+// Strict.TransientWeightsFor) stay beyond their time because of its provisioned
+// concurrency: while the allocation on the new version is IN_PROGRESS (holds), and for
+// good once it FAILED (stuck, with all traffic on the version the alias left).
+// Observed, not documented: terraform-provider-aws#48116 reads {"1": 1} on an alias
+// moving from 1 to 2; gradientedge/cdk-utils#1110 found the weights "persist at 100% on
+// old" after FUNCTION_ERROR_INIT_FAILURE, until update-alias --routing-config '{}'.
+func (p *Proxy) capacityHoldsWeights(aliasARN string, now time.Time, cfg Strict) (holds, stuck bool) {
+	function, alias := splitFunction(aliasARN)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	c, ok := p.strict.provisioned[function+":"+alias]
+	if !ok || c.target == nil {
+		return false, false
+	}
+	if now.Before(c.since.Add(cfg.ProvisionedReadyAfter)) {
+		return true, false
+	}
+	for v, n := range c.target {
+		if _, failing := p.strict.capacity.initFailure[function+":"+v]; failing && n > 0 {
+			return true, true
+		}
+	}
+	return false, false
 }

@@ -274,3 +274,47 @@ func TestStrictSpillover(t *testing.T) {
 		t.Fatalf("PublishSpillover again: %v, published %d after %d", err, p.StrictAnswers()[PublishedSpillover], published)
 	}
 }
+
+// Lambda's own weights on an alias with provisioned concurrency last while the new
+// version's capacity is allocated, and stay (all traffic on the version left) once it
+// FAILED, refusing provisioned-concurrency changes, until a write clears the routing.
+func TestStrictCapacityHoldsWeights(t *testing.T) {
+	p, lc := strictLambda(t, Strict{TransientWeightsFor: 100 * time.Millisecond, ProvisionedReadyAfter: time.Second})
+	ctx := context.Background()
+	fn := pcFunction(t, 2).Name
+	p.AddProvisionedConcurrency(fn, "live", 2)
+	p.FailProvisionedInit(fn, "2", "")
+	if _, err := lc.UpdateAlias(ctx, &lambda.UpdateAliasInput{FunctionName: aws.String(fn), Name: aws.String("live"), FunctionVersion: aws.String("2")}); err != nil {
+		t.Fatal(err)
+	}
+	weights := func() map[string]float64 {
+		a, err := lc.GetAlias(ctx, &lambda.GetAliasInput{FunctionName: aws.String(fn), Name: aws.String("live")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.RoutingConfig == nil {
+			return nil
+		}
+		return a.RoutingConfig.AdditionalVersionWeights
+	}
+	time.Sleep(300 * time.Millisecond) // past TransientWeightsFor, within the allocation
+	if w := weights(); w["1"] != 0.5 {
+		t.Fatalf("during the allocation: weights %v, want Lambda's 1@0.5", w)
+	}
+	if got := waitCapacity(t, lc, fn, "live", lambdatypes.ProvisionedConcurrencyStatusEnumFailed); aws.ToString(got.StatusReason) != DefaultInitFailureReason {
+		t.Fatalf("reason %q", aws.ToString(got.StatusReason))
+	}
+	if w := weights(); w["1"] != 1 {
+		t.Fatalf("after the allocation failed: weights %v, want all traffic on 1", w)
+	}
+	_, err := lc.PutProvisionedConcurrencyConfig(ctx, &lambda.PutProvisionedConcurrencyConfigInput{FunctionName: aws.String(fn), Qualifier: aws.String("live"), ProvisionedConcurrentExecutions: aws.Int32(2)})
+	checkAPIError(t, err, 400, "InvalidParameterValueException", "Alias with weights can not be used with Provisioned Concurrency")
+
+	if _, err := lc.UpdateAlias(ctx, &lambda.UpdateAliasInput{FunctionName: aws.String(fn), Name: aws.String("live"), FunctionVersion: aws.String("2"),
+		RoutingConfig: &lambdatypes.AliasRoutingConfiguration{AdditionalVersionWeights: map[string]float64{}}}); err != nil {
+		t.Fatal(err)
+	}
+	if w := weights(); len(w) != 0 {
+		t.Fatalf("after update-alias --routing-config '{}': weights %v, want none", w)
+	}
+}
