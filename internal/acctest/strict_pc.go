@@ -239,7 +239,7 @@ func (p *Proxy) capacityTarget(r *http.Request, lr lambdaRequest, function, qual
 	if isVersion(qualifier) {
 		if _, ok := p.read(r, "/2015-03-31/functions/"+url.PathEscape(function)+"/configuration", "Qualifier="+url.QueryEscape(qualifier)); !ok {
 			return nil, nil, func(w http.ResponseWriter) {
-				// Source: LocalStack's emulation, recorded against AWS
+				// Source: LocalStack's reproduction of Lambda's answer
 				// (localstack/services/lambda_/provider.py, _get_provisioned_config).
 				lambdaError(w, http.StatusNotFound, "ResourceNotFoundException", "Function not found: "+fnARN+":"+qualifier)
 			}
@@ -515,7 +515,7 @@ func (p *Proxy) current(r *http.Request, lr lambdaRequest, function, qualifier s
 
 func (p *Proxy) serveGet(w http.ResponseWriter, r *http.Request, lr lambdaRequest, cfg Strict, now time.Time) {
 	if lr.qualifier == "" || lr.qualifier == "$LATEST" {
-		// Source: LocalStack's emulation, recorded against AWS (provider.py).
+		// Source: LocalStack's reproduction of Lambda's answer (provider.py).
 		p.hit(AnsweredCapacityRefused)
 		lambdaError(w, http.StatusBadRequest, "InvalidParameterValueException", "The function resource provided must be an alias or a published version.")
 		return
@@ -567,8 +567,7 @@ func (p *Proxy) serveDelete(w http.ResponseWriter, r *http.Request, lr lambdaReq
 	delete(p.strict.provisioned, key)
 	p.mu.Unlock()
 	// Source: API reference, DeleteProvisionedConcurrencyConfig: HTTP 204. Deleting a
-	// configuration that is not there succeeds too (LocalStack's provider.py, recorded
-	// against AWS).
+	// configuration that is not there succeeds too (LocalStack's provider.py).
 	w.Header().Set("X-Amzn-Requestid", "acctest-proxy")
 	w.WriteHeader(http.StatusNoContent)
 }
