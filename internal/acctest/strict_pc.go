@@ -123,6 +123,20 @@ func (p *Proxy) FailProvisionedInit(function, version, reason string) {
 	p.strict.capacity.initFailure[function+":"+version] = reason
 }
 
+// CompleteProvisioning ends every allocation in progress now, as if
+// Strict.ProvisionedReadyAfter had passed: each configuration reads READY, or FAILED on
+// a version marked by FailProvisionedInit. Tests use it with a long ReadyAfter to move
+// from IN_PROGRESS when they choose rather than on the wall clock.
+func (p *Proxy) CompleteProvisioning() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, c := range p.strict.provisioned {
+		if c.target != nil {
+			c.since = time.Time{}
+		}
+	}
+}
+
 // SetAccountConcurrency gives the account a concurrency limit: a Put whose capacity,
 // with every other configuration the proxy knows, would leave fewer than minUnreserved
 // executions unreserved is refused as Lambda does. limit 0 removes it.

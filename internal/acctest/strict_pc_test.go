@@ -57,7 +57,8 @@ func allocation(o *lambda.GetProvisionedConcurrencyConfigOutput) [3]int32 {
 // the capacity between the two versions, the version that keeps capacity counting as
 // allocated meanwhile; a write that went round the proxy is noticed too.
 func TestStrictCapacityAllocation(t *testing.T) {
-	p, lc := strictLambda(t, Strict{ProvisionedReadyAfter: time.Second})
+	// Allocations end when the test says (CompleteProvisioning), not on the wall clock.
+	p, lc := strictLambda(t, Strict{ProvisionedReadyAfter: time.Hour})
 	ctx := context.Background()
 	f := pcFunction(t, 2)
 	fn := f.Name
@@ -69,8 +70,9 @@ func TestStrictCapacityAllocation(t *testing.T) {
 	if got := getCapacity(t, lc, fn, "live"); got.Status != lambdatypes.ProvisionedConcurrencyStatusEnumInProgress {
 		t.Fatalf("right after the Put: %s, want IN_PROGRESS", got.Status)
 	}
-	if got := allocation(waitCapacity(t, lc, fn, "live", lambdatypes.ProvisionedConcurrencyStatusEnumReady)); got != [3]int32{5, 5, 5} {
-		t.Fatalf("READY allocation (requested, allocated, available) = %v, want [5 5 5]", got)
+	p.CompleteProvisioning()
+	if got := getCapacity(t, lc, fn, "live"); got.Status != lambdatypes.ProvisionedConcurrencyStatusEnumReady || allocation(got) != [3]int32{5, 5, 5} {
+		t.Fatalf("allocated: %s %v (requested, allocated, available), want READY [5 5 5]", got.Status, allocation(got))
 	}
 
 	// The alias moves to version 2: nothing is on 2 yet.
@@ -80,7 +82,7 @@ func TestStrictCapacityAllocation(t *testing.T) {
 	if got := getCapacity(t, lc, fn, "live"); got.Status != lambdatypes.ProvisionedConcurrencyStatusEnumInProgress || allocation(got) != [3]int32{5, 0, 0} {
 		t.Fatalf("after the alias moved to 2: %s %v, want IN_PROGRESS [5 0 0]", got.Status, allocation(got))
 	}
-	waitCapacity(t, lc, fn, "live", lambdatypes.ProvisionedConcurrencyStatusEnumReady)
+	p.CompleteProvisioning()
 
 	// 40% back on version 1: 2 of 5 go to 1, 2 keeps 3 meanwhile.
 	if _, err := lc.UpdateAlias(ctx, &lambda.UpdateAliasInput{FunctionName: aws.String(fn), Name: aws.String("live"), FunctionVersion: aws.String("2"),
@@ -90,8 +92,9 @@ func TestStrictCapacityAllocation(t *testing.T) {
 	if got := getCapacity(t, lc, fn, "live"); got.Status != lambdatypes.ProvisionedConcurrencyStatusEnumInProgress || allocation(got) != [3]int32{5, 3, 3} {
 		t.Fatalf("after weights 2:60%% 1:40%%: %s %v, want IN_PROGRESS [5 3 3]", got.Status, allocation(got))
 	}
-	if got := allocation(waitCapacity(t, lc, fn, "live", lambdatypes.ProvisionedConcurrencyStatusEnumReady)); got != [3]int32{5, 5, 5} {
-		t.Fatalf("split READY = %v, want [5 5 5]", got)
+	p.CompleteProvisioning()
+	if got := getCapacity(t, lc, fn, "live"); got.Status != lambdatypes.ProvisionedConcurrencyStatusEnumReady || allocation(got) != [3]int32{5, 5, 5} {
+		t.Fatalf("split allocated: %s %v, want READY [5 5 5]", got.Status, allocation(got))
 	}
 	if p.StrictAnswers()[ShowedCapacitySplit] == 0 {
 		t.Error("the split was never shown")
@@ -279,7 +282,7 @@ func TestStrictSpillover(t *testing.T) {
 // version's capacity is allocated, and stay (all traffic on the version left) once it
 // FAILED, refusing provisioned-concurrency changes, until a write clears the routing.
 func TestStrictCapacityHoldsWeights(t *testing.T) {
-	p, lc := strictLambda(t, Strict{TransientWeightsFor: 100 * time.Millisecond, ProvisionedReadyAfter: time.Second})
+	p, lc := strictLambda(t, Strict{TransientWeightsFor: 100 * time.Millisecond, ProvisionedReadyAfter: time.Hour})
 	ctx := context.Background()
 	fn := pcFunction(t, 2).Name
 	p.AddProvisionedConcurrency(fn, "live", 2)
@@ -297,12 +300,13 @@ func TestStrictCapacityHoldsWeights(t *testing.T) {
 		}
 		return a.RoutingConfig.AdditionalVersionWeights
 	}
-	time.Sleep(300 * time.Millisecond) // past TransientWeightsFor, within the allocation
+	time.Sleep(300 * time.Millisecond) // past TransientWeightsFor; the allocation ends when the test says
 	if w := weights(); w["1"] != 0.5 {
 		t.Fatalf("during the allocation: weights %v, want Lambda's 1@0.5", w)
 	}
-	if got := waitCapacity(t, lc, fn, "live", lambdatypes.ProvisionedConcurrencyStatusEnumFailed); aws.ToString(got.StatusReason) != DefaultInitFailureReason {
-		t.Fatalf("reason %q", aws.ToString(got.StatusReason))
+	p.CompleteProvisioning()
+	if got := getCapacity(t, lc, fn, "live"); got.Status != lambdatypes.ProvisionedConcurrencyStatusEnumFailed || aws.ToString(got.StatusReason) != DefaultInitFailureReason {
+		t.Fatalf("after the allocation: %s %q, want FAILED %q", got.Status, aws.ToString(got.StatusReason), DefaultInitFailureReason)
 	}
 	if w := weights(); w["1"] != 1 {
 		t.Fatalf("after the allocation failed: weights %v, want all traffic on 1", w)
