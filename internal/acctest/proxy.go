@@ -258,7 +258,10 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if service == "Lambda" && (op == "ListProvisionedConcurrencyConfigs" || p.strictOn()) {
+	if service == "CloudWatch" && (op == "GetMetricData" || op == "GetMetricStatistics") && p.spillsPending() {
+		_ = p.PublishSpillover(r.Context()) // a failure shows as missing datapoints
+	}
+	if service == "Lambda" && (isProvisionedOp(op) || p.strictOn()) {
 		p.serveStrict(w, r, op, body)
 		return
 	}

@@ -54,6 +54,10 @@ type Strict struct {
 	// TransientWeight is the weight shown on the version the alias left while
 	// TransientWeightsFor lasts; 0 means 0.5.
 	TransientWeight float64
+	// ProvisionedReadyAfter is how long a provisioned-concurrency configuration stays
+	// IN_PROGRESS after a change that moves its capacity before it is READY (or FAILED,
+	// see Proxy.FailProvisionedInit); 0: READY at once. The model is in strict_pc.go.
+	ProvisionedReadyAfter time.Duration
 }
 
 // StrictAWS is every strict behaviour on, with short but visible durations.
@@ -61,6 +65,7 @@ func StrictAWS() Strict {
 	return Strict{
 		RevisionIDs: true, CodeSha256: true, AliasConflict: true, RoutingConstraints: true,
 		UpdateFor: 2 * time.Second, PendingFor: 2 * time.Second, TransientWeightsFor: 3 * time.Second,
+		ProvisionedReadyAfter: 2 * time.Second,
 	}
 }
 
@@ -82,8 +87,10 @@ type strictState struct {
 	states map[string][2]string
 	// transient: alias ARN → the version it left and until when it shows.
 	transient map[string]transientWeights
-	// provisioned: "function:qualifier" → requested provisioned concurrency.
-	provisioned map[string]int
+	// provisioned: "function:qualifier" → its provisioned-concurrency configuration;
+	// capacity: the rest of the provisioned-concurrency model (strict_pc.go).
+	provisioned map[string]*provisionedConfig
+	capacity    capacityState
 	// mappings: event source mappings by qualified function ARN.
 	mappings map[string][]eventSourceMapping
 	// failNext: operation → scripted faults, first first.
@@ -106,7 +113,7 @@ type eventSourceMapping struct{ uuid, functionARN, sourceARN string }
 func newStrictState() *strictState {
 	return &strictState{
 		revisions: map[string]revision{}, updating: map[string]time.Time{}, pending: map[string]time.Time{},
-		states: map[string][2]string{}, transient: map[string]transientWeights{}, provisioned: map[string]int{},
+		states: map[string][2]string{}, transient: map[string]transientWeights{}, provisioned: map[string]*provisionedConfig{},
 		mappings: map[string][]eventSourceMapping{}, failNext: map[string][]FaultKind{},
 		overrides: map[string]map[string]any{}, hits: map[string]int{},
 	}
@@ -152,16 +159,6 @@ func (p *Proxy) SetDeadLetterTarget(function, version, targetARN string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.strict.overrides[function+":"+version] = map[string]any{"DeadLetterConfig": map[string]any{"TargetArn": targetARN}}
-}
-
-// AddProvisionedConcurrency records provisioned concurrency on function:qualifier (an
-// alias or a version), listed by ListProvisionedConcurrencyConfigs and, on an alias,
-// the cause of transient weights (Strict.TransientWeightsFor). moto has no provisioned
-// concurrency.
-func (p *Proxy) AddProvisionedConcurrency(function, qualifier string, n int) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.strict.provisioned[function+":"+qualifier] = n
 }
 
 // AddEventSourceMapping records an event source mapping from sourceARN to the qualified
@@ -342,8 +339,8 @@ func (p *Proxy) serveStrict(w http.ResponseWriter, r *http.Request, op string, b
 	var exists bool
 
 	switch op {
-	case "ListProvisionedConcurrencyConfigs":
-		p.listProvisioned(w, r, lr)
+	case "PutProvisionedConcurrencyConfig", "GetProvisionedConcurrencyConfig", "DeleteProvisionedConcurrencyConfig", "ListProvisionedConcurrencyConfigs":
+		p.serveProvisioned(w, r, lr, cfg, now)
 		return
 	case "ListEventSourceMappings":
 		p.mu.Lock()
@@ -417,6 +414,7 @@ func (p *Proxy) serveStrict(w http.ResponseWriter, r *http.Request, op string, b
 			}
 			if exists {
 				p.noteTransient(lr, current, up.body, cfg, now)
+				p.noteCapacityMove(lr, current, up.body, now, cfg)
 			}
 		case "UpdateFunctionCode", "UpdateFunctionConfiguration":
 			if cfg.UpdateFor > 0 {
@@ -552,12 +550,16 @@ func (p *Proxy) rewriteAlias(a map[string]any, cfg Strict, now time.Time) {
 	p.mu.Lock()
 	tw, ok := p.strict.transient[key]
 	p.mu.Unlock()
-	if !ok || !now.Before(tw.until) || a["FunctionVersion"] == tw.left {
+	holds, stuck := p.capacityHoldsWeights(key, now, cfg)
+	if !ok || (!now.Before(tw.until) && !holds) || a["FunctionVersion"] == tw.left {
 		return
 	}
 	weight := cfg.TransientWeight
 	if weight == 0 {
 		weight = 0.5
+	}
+	if stuck {
+		weight = 1
 	}
 	a["RoutingConfig"] = map[string]any{"AdditionalVersionWeights": map[string]any{tw.left: weight}}
 	p.hit(ShowedTransientWeights)
@@ -683,33 +685,6 @@ func (p *Proxy) functionARN(r *http.Request, function string) string {
 		return a
 	}
 	return function
-}
-
-// listProvisioned answers ListProvisionedConcurrencyConfigs from what
-// AddProvisionedConcurrency recorded (moto has no provisioned concurrency).
-func (p *Proxy) listProvisioned(w http.ResponseWriter, r *http.Request, lr lambdaRequest) {
-	fnARN := p.functionARN(r, lr.function)
-	p.mu.Lock()
-	var configs []map[string]any
-	for key, n := range p.strict.provisioned {
-		name, q, _ := strings.Cut(key, ":")
-		if name != lr.function {
-			continue
-		}
-		configs = append(configs, map[string]any{
-			"FunctionArn": fnARN + ":" + q, "RequestedProvisionedConcurrentExecutions": n,
-			"AvailableProvisionedConcurrentExecutions": n, "AllocatedProvisionedConcurrentExecutions": n,
-			"Status": "READY", "LastModified": time.Now().UTC().Format("2006-01-02T15:04:05.000+0000"),
-		})
-	}
-	p.mu.Unlock()
-	sort.Slice(configs, func(i, j int) bool {
-		a, _ := configs[i]["FunctionArn"].(string)
-		b, _ := configs[j]["FunctionArn"].(string)
-		return a < b
-	})
-	b, _ := json.Marshal(map[string]any{"ProvisionedConcurrencyConfigs": configs})
-	writeJSON(w, http.StatusOK, "application/json", string(b))
 }
 
 // listMappings answers ListEventSourceMappings filtered by FunctionName as Lambda does:
