@@ -183,11 +183,11 @@ func (r *deploymentResource) warnLatest(ctx context.Context, config, state deplo
 		return
 	}
 	switch {
-	case !pending && latest.CodeSha256 != want:
+	case !pending && !shift.SameCodeSha256(latest.CodeSha256, want):
 		diags.AddAttributeWarning(path.Root("code_sha256"), "$LATEST holds code that code_sha256 does not name",
 			fmt.Sprintf("Function %s's $LATEST has code %s, but code_sha256 is %s, which alias %s already serves: no release is planned for the new code. %s",
 				fn, latest.CodeSha256, want, config.Alias.ValueString(), latestWiringHint))
-	case pending && latest.CodeSha256 == want && !state.CodeSha256.Equal(config.CodeSha256):
+	case pending && shift.SameCodeSha256(latest.CodeSha256, want) && !shift.SameCodeSha256(state.CodeSha256.ValueString(), want):
 		diags.AddAttributeWarning(path.Root("code_sha256"), "Releasing code uploaded before this plan",
 			fmt.Sprintf("Function %s's $LATEST already had code %s before this plan: it was uploaded by an earlier apply or outside Terraform, "+
 				"and is released only now. If code_sha256 = aws_lambda_function.NAME.code_sha256, that is why. %s", fn, want, latestWiringHint))
