@@ -221,6 +221,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r.ContentLength = int64(len(body))
 	service, op := identify(r, body)
 	full := service + "." + op
+	noteImage(service, op, body)
 
 	p.mu.Lock()
 	p.calls[full]++
