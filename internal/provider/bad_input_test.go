@@ -146,8 +146,9 @@ var planCases = []planCase{
 	{"timeout without unit", map[string]any{"timeouts": map[string]any{"delete": "5"}}, attrAt("timeouts", "delete"), `write "5s" or "5m"`},
 	{"timeout unparsable", map[string]any{"timeouts": map[string]any{"create": "forever"}}, attrAt("timeouts", "create"), `got "forever"`},
 	{"schedule longer than default timeout", map[string]any{"traffic_shift": ts("canary", iv(10, "2h"))}, attrAt("traffic_shift"), "timeouts.create is 1h0m0s"},
-	{"schedule longer than update timeout", map[string]any{"traffic_shift": ts("preset", "Linear10PercentEvery1Minute"), "timeouts": map[string]any{"update": "5m"}}, attrAt("timeouts", "update"), `timeouts = { update = "15m" }`},
-	{"timeout holds schedule but no poll", map[string]any{"traffic_shift": ts("canary", iv(10, "5m")), "timeouts": map[string]any{"create": "5m"}}, attrAt("timeouts", "create"), "read once more every 10s"},
+	{"schedule longer than create timeout, update fits", map[string]any{"traffic_shift": ts("canary", iv(10, "30m")), "timeouts": map[string]any{"create": "10m", "update": "2h"}}, attrAt("timeouts"), `timeouts.create is 10m0s`},
+	{"schedule longer than update timeout", map[string]any{"traffic_shift": ts("preset", "Linear10PercentEvery1Minute"), "timeouts": map[string]any{"update": "5m"}}, attrAt("timeouts"), `timeouts = { update = "15m" }`},
+	{"timeout holds schedule but no poll", map[string]any{"traffic_shift": ts("canary", iv(10, "5m")), "timeouts": map[string]any{"create": "5m"}}, attrAt("timeouts"), "read once more every 10s"},
 	{"timeout holds schedule and poll", map[string]any{"traffic_shift": ts("canary", iv(10, "5m")), "timeouts": map[string]any{"create": "6m"}}, "", ""},
 	// alarms
 	{"duplicated alarms", map[string]any{"alarms": []any{"errors", "errors"}}, attrAt("alarms", 1), "list each alarm once"},

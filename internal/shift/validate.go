@@ -685,14 +685,17 @@ func (c Config) Resolve() (Resolved, []FieldError) {
 			if need < t.limit || unknown([]any{"timeouts", t.name}) {
 				continue
 			}
-			at := []any{"timeouts", t.name}
+			// On the timeouts attribute itself: Terraform shows a path that runs into an
+			// object value (timeouts.update) at the resource's first line, not at the
+			// line to change. With no timeouts written, the schedule is what to look at.
+			at := []any{"timeouts"}
 			if _, set := c.Timeouts[t.name]; !set {
 				at = []any{"traffic_shift"}
 			}
 			fail(FieldError{Path: at, Summary: "Schedule longer than its timeout",
-				Detail: fmt.Sprintf("the traffic shift holds for at least %s and the alarms are read once more every %s, but timeouts.%s is %s, "+
+				Detail: fmt.Sprintf("timeouts.%s is %s, but the traffic shift holds for at least %s and the alarms are read once more every %s, "+
 					"so the release could only time out and roll back: shorten the schedule or write timeouts = { %s = %q }",
-					MinReleaseDuration(*r), pollInterval(*r), t.name, t.limit, t.name, suggestTimeout(need))})
+					t.name, t.limit, MinReleaseDuration(*r), pollInterval(*r), t.name, suggestTimeout(need))})
 			break
 		}
 	}
