@@ -259,7 +259,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if service == "Lambda" && (op == "ListProvisionedConcurrencyConfigs" || p.strictOn()) {
+	if service == "Lambda" && (op == "ListProvisionedConcurrencyConfigs" || p.strictOn() || (rewritten[op] && imagesKnown())) {
 		p.serveStrict(w, r, op, body)
 		return
 	}

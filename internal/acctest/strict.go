@@ -225,7 +225,7 @@ func (p *Proxy) strictOn() bool {
 	defer p.mu.Unlock()
 	c := p.strict.cfg
 	return c != (Strict{}) || len(p.strict.states) > 0 || len(p.strict.provisioned) > 0 || len(p.strict.mappings) > 0 ||
-		len(p.strict.overrides) > 0 || imagesKnown()
+		len(p.strict.overrides) > 0
 }
 
 // lambdaError answers in Lambda's REST-JSON error shape: the type in X-Amzn-ErrorType

@@ -74,7 +74,8 @@ func noteImage(service, op string, body []byte) {
 }
 
 // imagesKnown reports whether any image pinned by digest went through a proxy: then
-// Lambda answers may need rewriting.
+// Lambda answers that carry a CodeSha256 (the rewritten operations) go through
+// serveStrict, even with every strict behaviour off.
 func imagesKnown() bool {
 	images.mu.Lock()
 	defer images.mu.Unlock()
