@@ -168,7 +168,8 @@ func (r *deploymentResource) ModifyPlan(ctx context.Context, req resource.Modify
 // that uploads it.
 const latestWiringHint = "Wire code_sha256 to a value that changes at plan time: " +
 	"code_sha256 = aws_lambda_function.NAME.source_code_hash, with source_code_hash = filebase64sha256(\"lambda.zip\") on the function " +
-	"(or code_sha256 = filebase64sha256(\"lambda.zip\") itself). hashicorp/aws changes aws_lambda_function.NAME.code_sha256 only " +
+	"(or code_sha256 = filebase64sha256(\"lambda.zip\") itself); for a container image, the digest image_uri is pinned by " +
+	"(code_sha256 = aws_ecr_image.NAME.image_digest). hashicorp/aws changes aws_lambda_function.NAME.code_sha256 only " +
 	"after the apply that uploads the code, so a release keyed on it runs one apply late."
 
 // warnLatest compares the configured code_sha256 with the code of the function's $LATEST
