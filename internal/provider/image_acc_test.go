@@ -1,9 +1,12 @@
 package provider
 
 import (
+	"encoding/base64"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -216,4 +219,37 @@ list "safelambda_deployment" "found" {
 		t.Fatalf("plan after the import is not empty: %v\n%s", err, again)
 	}
 	mustAliasServe(t, fn, "1")
+}
+
+// A hash of the wrong kind for the package type passes the plan (both forms are hashes)
+// and fails preflight, before anything changes, saying which kind the function has and
+// what to write: the hex digest of a zip (filesha256) for a zip function, a base64 hash
+// for an image function.
+func TestAccDeployment_hashOfTheWrongKind(t *testing.T) {
+	acctest.PreCheck(t)
+	zipFn := acctest.Function(t, "").Name
+	imgFn := acctest.ImageFunction(t, "").Name
+	raw, err := base64.StdEncoding.DecodeString(shaV1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hexOfZip := hex.EncodeToString(raw) // what filesha256("lambda.zip") gives
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6,
+		Steps: []resource.TestStep{
+			{
+				Config:      release{Function: zipFn, Code: hexOfZip}.HCL(),
+				ExpectError: regexp.MustCompile(`(?s)zip package.*filebase64sha256\("lambda.zip"\)\s+instead\s+of\s+filesha256\("lambda.zip"\)`),
+			},
+			{
+				Config:      release{Function: imgFn, Code: shaV1}.HCL(),
+				ExpectError: regexp.MustCompile(`(?s)The\s+function\s+is\s+a\s+container\s+image.*aws_ecr_image.x.image_digest`),
+			},
+		},
+	})
+	for _, fn := range []string{zipFn, imgFn} {
+		if a := acctest.GetAlias(t, fn, "live"); a.Exists {
+			t.Errorf("a refused release left alias live on %s: %+v", fn, a)
+		}
+	}
 }
