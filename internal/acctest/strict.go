@@ -182,6 +182,7 @@ const (
 	ShowedPending              = "ShowedPending"          // a version read as Pending
 	ShowedTransientWeights     = "ShowedTransientWeights" // an alias read with Lambda's own weights
 	ShowedVersionState         = "ShowedVersionState"     // a version read as Inactive or Failed
+	ShowedImageDigest          = "ShowedImageDigest"      // an image function read with its digest as CodeSha256
 )
 
 // StrictAnswers returns how many times each strict behaviour answered, so a test can
@@ -362,7 +363,8 @@ func (p *Proxy) serveStrict(w http.ResponseWriter, r *http.Request, op string, b
 		}
 		if want, _ := lr.body["CodeSha256"].(string); cfg.CodeSha256 && want != "" {
 			latest, ok := p.read(r, "/"+lr.apiDate+"/functions/"+url.PathEscape(lr.function)+"/configuration", "")
-			if have, _ := latest["CodeSha256"].(string); ok && have != want {
+			if have, _ := latest["CodeSha256"].(string); ok && imageCodeSha256(have) != want {
+				have = imageCodeSha256(have)
 				// Source: PublishVersion in the Lambda API reference (CodeSha256: "Only publish
 				// a version if the hash value matches the value that's specified") and the
 				// message Lambda sends.
@@ -469,15 +471,23 @@ func (p *Proxy) answer(w http.ResponseWriter, lr lambdaRequest, up upstream, cfg
 		for _, a := range asList(m["Aliases"]) {
 			p.rewriteAlias(a, cfg, now)
 		}
-	case "GetFunctionConfiguration", "UpdateFunctionCode", "UpdateFunctionConfiguration", "PublishVersion":
+	case "GetFunctionConfiguration", "UpdateFunctionCode", "UpdateFunctionConfiguration", "PublishVersion", "CreateFunction":
+		p.rewriteImageConfig(m)
 		p.rewriteConfig(m, now)
 	case "GetFunction":
+		rewriteImageCode(m)
 		if c, ok := m["Configuration"].(map[string]any); ok {
+			p.rewriteImageConfig(c)
 			p.rewriteConfig(c, now)
 		}
 	case "ListVersionsByFunction":
 		for _, c := range asList(m["Versions"]) {
+			p.rewriteImageConfig(c)
 			p.rewriteConfig(c, now)
+		}
+	case "ListFunctions":
+		for _, c := range asList(m["Functions"]) {
+			p.rewriteImageConfig(c)
 		}
 	}
 	b, _ := json.Marshal(m)
@@ -489,6 +499,7 @@ var rewritten = map[string]bool{
 	"GetAlias": true, "CreateAlias": true, "UpdateAlias": true, "ListAliases": true,
 	"GetFunctionConfiguration": true, "UpdateFunctionCode": true, "UpdateFunctionConfiguration": true,
 	"PublishVersion": true, "GetFunction": true, "ListVersionsByFunction": true,
+	"CreateFunction": true, "ListFunctions": true,
 }
 
 func copyAnswer(w http.ResponseWriter, up upstream, body []byte) {

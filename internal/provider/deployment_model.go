@@ -90,7 +90,8 @@ func releasePending(codeSha256, version types.String, state *deploymentModel) bo
 		return true
 	}
 	if !codeSha256.IsNull() {
-		return !codeSha256.Equal(state.CodeSha256)
+		// A digest written "sha256:…" names the code Lambda reports as bare hex.
+		return state.CodeSha256.IsNull() || !shift.SameCodeSha256(codeSha256.ValueString(), state.CodeSha256.ValueString())
 	}
 	return !version.Equal(state.Version)
 }

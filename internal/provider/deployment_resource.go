@@ -168,7 +168,8 @@ func (r *deploymentResource) ModifyPlan(ctx context.Context, req resource.Modify
 // that uploads it.
 const latestWiringHint = "Wire code_sha256 to a value that changes at plan time: " +
 	"code_sha256 = aws_lambda_function.NAME.source_code_hash, with source_code_hash = filebase64sha256(\"lambda.zip\") on the function " +
-	"(or code_sha256 = filebase64sha256(\"lambda.zip\") itself). hashicorp/aws changes aws_lambda_function.NAME.code_sha256 only " +
+	"(or code_sha256 = filebase64sha256(\"lambda.zip\") itself); for a container image, the digest image_uri is pinned by " +
+	"(code_sha256 = aws_ecr_image.NAME.image_digest). hashicorp/aws changes aws_lambda_function.NAME.code_sha256 only " +
 	"after the apply that uploads the code, so a release keyed on it runs one apply late."
 
 // warnLatest compares the configured code_sha256 with the code of the function's $LATEST
@@ -183,11 +184,11 @@ func (r *deploymentResource) warnLatest(ctx context.Context, config, state deplo
 		return
 	}
 	switch {
-	case !pending && latest.CodeSha256 != want:
+	case !pending && !shift.SameCodeSha256(latest.CodeSha256, want):
 		diags.AddAttributeWarning(path.Root("code_sha256"), "$LATEST holds code that code_sha256 does not name",
 			fmt.Sprintf("Function %s's $LATEST has code %s, but code_sha256 is %s, which alias %s already serves: no release is planned for the new code. %s",
 				fn, latest.CodeSha256, want, config.Alias.ValueString(), latestWiringHint))
-	case pending && latest.CodeSha256 == want && !state.CodeSha256.Equal(config.CodeSha256):
+	case pending && shift.SameCodeSha256(latest.CodeSha256, want) && !shift.SameCodeSha256(state.CodeSha256.ValueString(), want):
 		diags.AddAttributeWarning(path.Root("code_sha256"), "Releasing code uploaded before this plan",
 			fmt.Sprintf("Function %s's $LATEST already had code %s before this plan: it was uploaded by an earlier apply or outside Terraform, "+
 				"and is released only now. If code_sha256 = aws_lambda_function.NAME.code_sha256, that is why. %s", fn, want, latestWiringHint))

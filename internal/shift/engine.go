@@ -138,6 +138,7 @@ func (e *Engine) newID() string {
 // context detached from ctx. Result is filled in on every outcome; the error, when not
 // nil, is a *ReleaseError.
 func (e *Engine) Run(ctx context.Context, r Release) (Result, error) {
+	r.CodeSha256 = canonicalCodeSha256(r.CodeSha256) // a hand-built Release may spell a digest "sha256:…"
 	x := e.newRun(ctx, r)
 	return x.finish(x.release())
 }

@@ -223,8 +223,7 @@ func (x *run) resolveByHash() *failure {
 		return &failure{
 			cause: fmt.Sprintf("code_sha256 %s matches no published version of %s, and $LATEST has code_sha256 %s; nothing was changed",
 				r.CodeSha256, x.fn.Name, latest.CodeSha256),
-			next: "Deploy the code with that hash to the function first (aws_lambda_function with source_code_hash = filebase64sha256(the zip)), " +
-				"or set code_sha256 to the hash of the code to release: filebase64sha256 of its zip, not filesha256 (hex).",
+			next: codeSha256Mismatch(r.CodeSha256, latest.CodeSha256),
 		}
 	}
 	if f := x.routable(latest); f != nil {
