@@ -352,7 +352,12 @@ func (r *deploymentResource) Delete(ctx context.Context, req resource.DeleteRequ
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	if err := r.engine(ctx, fn, alias).Remove(ctx, fn, alias); err != nil {
+	err := r.engine(ctx, fn, alias).Remove(ctx, fn, alias, lastDeploymentID(state))
+	if errors.Is(err, shift.ErrLeaseHeld) {
+		resp.Diagnostics.AddError("Alias held by a release in flight", err.Error())
+		return
+	}
+	if err != nil {
 		resp.Diagnostics.AddError("Cannot delete the alias",
 			fmt.Sprintf("Deleting alias %q of function %q failed: %v\nPublished versions are kept. Run terraform destroy again once the cause is fixed.", alias, fn, err))
 	}
