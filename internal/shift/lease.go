@@ -309,16 +309,15 @@ func settling(a Alias) bool {
 	return ok && m.Version == a.FunctionVersion && len(nonZero(a.Weights)) > 0
 }
 
-
 // leaseState is what a lease found on an alias means for another release or a destroy.
 type leaseState int
 
 const (
-	leaseNone     leaseState = iota // no lease, or the caller's own
-	leaseHeld                       // another release holds the alias: keep off it
-	leaseOwnLast                    // the lease of this configuration's last release
-	leaseRanOut                     // its expiry passed: that release was interrupted
-	leaseHolderGone                 // its process has ended, as this process can see
+	leaseNone       leaseState = iota // no lease, or the caller's own
+	leaseHeld                         // another release holds the alias: keep off it
+	leaseOwnLast                      // the lease of this configuration's last release
+	leaseRanOut                       // its expiry passed: that release was interrupted
+	leaseHolderGone                   // its process has ended, as this process can see
 )
 
 // judgeLease reads the lease on an alias: ownID is the caller's release (its own lease is
