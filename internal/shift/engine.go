@@ -79,8 +79,9 @@ type run struct {
 	flipFlop string // the alias served another configuration's release (see checkFlipFlop)
 	// split is the alias as an interrupted release left it split, once this release took
 	// it over (adoptSplit); interruptedBy names that release when its lease said.
-	split         *aliasShape
-	interruptedBy string
+	split          *aliasShape
+	interruptedBy  string
+	interruptedWhy string // how it is known to be interrupted: "its lease ran out at …"
 	leaseUntil    time.Time // the expiry of the lease this release last wrote
 	// hookTimeouts are the hook functions' own timeouts, read in preflight (hookBound).
 	hookTimeouts map[string]time.Duration
@@ -404,7 +405,7 @@ func (x *run) finish(f *failure) (Result, error) {
 				x.res.Status = StatusRolledBack
 				liveNote = "rolled back"
 				if adoptedOnly {
-					liveNote = fmt.Sprintf("rolled back: the split %s that %s left when it was interrupted is undone", *x.split, x.interruptedRelease())
+					liveNote = fmt.Sprintf("rolled back: the split %s left by %s, which was interrupted, is undone", *x.split, x.interruptedRelease())
 				}
 			case out.done: // the failed write had not landed: nothing moved
 				liveNote = "unchanged"

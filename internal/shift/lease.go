@@ -350,14 +350,14 @@ func (x *run) otherLease() (Lease, bool) {
 	case leaseNone:
 		return Lease{}, false
 	case leaseOwnLast:
-		x.interruptedBy = fmt.Sprintf("this configuration's last release %s", l.ReleaseID)
+		x.interruptedBy, x.interruptedWhy = fmt.Sprintf("this configuration's last release %s", l.ReleaseID), "it could not finish"
 		x.record(EventWarning, "alias %s still holds the lease of this configuration's last release %s; taking it over", x.r.Alias, l.ReleaseID)
 	case leaseRanOut:
-		x.interruptedBy = fmt.Sprintf("release %s (run by %s), whose lease ran out at %s", l.ReleaseID, l.Holder, until)
+		x.interruptedBy, x.interruptedWhy = fmt.Sprintf("release %s (run by %s)", l.ReleaseID, l.Holder), "its lease ran out at "+until
 		x.record(EventWarning, "the lease of release %s (run by %s) ran out at %s: that release was interrupted; taking the alias over",
 			l.ReleaseID, l.Holder, until)
 	case leaseHolderGone:
-		x.interruptedBy = fmt.Sprintf("release %s (run by %s), whose process has ended", l.ReleaseID, l.Holder)
+		x.interruptedBy, x.interruptedWhy = fmt.Sprintf("release %s (run by %s)", l.ReleaseID, l.Holder), "its process has ended"
 		x.record(EventWarning, "release %s (run by %s) holds the alias until %s, but its process on this host has ended: taking the alias over",
 			l.ReleaseID, l.Holder, until)
 	case leaseHeld:

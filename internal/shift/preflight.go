@@ -530,10 +530,14 @@ func (x *run) firingOverSplit(firing []AlarmState) *failure {
 		canary = append(canary, fmt.Sprintf("%s%% on version %s", FormatPercent(w*100), v))
 	}
 	sort.Strings(canary)
+	why := ""
+	if x.interruptedWhy != "" {
+		why = " (" + x.interruptedWhy + ")"
+	}
 	return &failure{
-		cause: fmt.Sprintf("%s, and alias %s was left split at %s by %s, which was interrupted: "+
+		cause: fmt.Sprintf("%s, and alias %s was left split at %s by %s, which was interrupted%s: "+
 			"the split is rolled back to version %s before anything else, and the release stops",
-			quoteAlarms(names(firing), "is in ALARM", "are in ALARM"), x.r.Alias, s, x.interruptedRelease(), s.version),
+			quoteAlarms(names(firing), "is in ALARM", "are in ALARM"), x.r.Alias, s, x.interruptedRelease(), why, s.version),
 		reason: reasons(firing),
 		next: fmt.Sprintf("%s took traffic while no release watched it, and the alarms fired: find out why (the alarm's history, "+
 			"the function's logs) and fix it, then run terraform apply again once the alarms are back to OK.", strings.Join(canary, " and ")),
