@@ -81,8 +81,8 @@ type run struct {
 	// it over (adoptSplit); interruptedBy names that release when its lease said.
 	split          *aliasShape
 	interruptedBy  string
-	interruptedWhy string // how it is known to be interrupted: "its lease ran out at …"
-	leaseUntil    time.Time // the expiry of the lease this release last wrote
+	interruptedWhy string    // how it is known to be interrupted: "its lease ran out at …"
+	leaseUntil     time.Time // the expiry of the lease this release last wrote
 	// hookTimeouts are the hook functions' own timeouts, read in preflight (hookBound).
 	hookTimeouts map[string]time.Duration
 

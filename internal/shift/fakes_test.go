@@ -71,7 +71,7 @@ type fakeAWS struct {
 
 	functions map[string]bool
 	// timeouts are the functions' own timeouts (GetFunction's Timeout; 0 when not set).
-	timeouts map[string]time.Duration
+	timeouts  map[string]time.Duration
 	versions  []Version // published, oldest first
 	latestSha string
 	// publishState is the State of a freshly published version; "" is Active.
