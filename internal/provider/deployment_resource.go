@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -66,6 +67,9 @@ func (r *deploymentResource) engineWith(ctx context.Context, clients *awsapi.Cli
 	return &shift.Engine{
 		AWS:   clients.Engine(),
 		Clock: shift.RealClock{},
+		// Who runs the release, as its lease names it to other pipelines: the pipeline run
+		// the environment names, the user and host, and this process.
+		Holder: shift.NewHolder(pipelineRun(os.Getenv)),
 		Observer: func(e shift.Event) {
 			fields := map[string]any{"event": string(e.Kind), "percent": e.Percent, "target_version": e.Target}
 			switch e.Kind {
