@@ -18,15 +18,22 @@ import (
 //
 // The lease lives in the alias's description, which safelambda owns: every write of a
 // release records its id, who runs it and an expiry far enough ahead to cover what comes
-// next (the hold that follows the write, plus the lease slack); the release's last write
-// clears it. A release that finds a lease of another release that has not run out refuses
-// before changing anything. A lease that has run out was left by a release that was killed:
-// it is taken over, and the split it left is resumed or restored.
+// next before its next write (the step that follows, StepDuration; the hook that follows,
+// hookBound; plus the lease slack); the release's last write clears it, and a hook retried
+// after throttling renews it first. A release that finds a lease of another release that
+// still holds refuses before changing anything. A lease that has run out, or whose holder
+// process this process can see has ended, was left by a release that was interrupted: it
+// is taken over, and the split it left is resumed or rolled back (adoptSplit).
+//
+// Why leases and not a background renewal: the expiry written with each write is a
+// promise about a bounded piece of work the engine runs next (a step on its clock, a hook
+// whose run Lambda ends at the function's timeout), so no goroutine has to race the
+// release's own writes, and a killed release's lease runs out by itself.
 
-// DefaultLeaseSlack is added to every lease beyond the hold that follows the write, when
-// Engine.LeaseSlack is zero: the longest a hook can run (a Lambda invocation lasts at most
-// 15 minutes) covers a hook, a gate check and a rollback. It is also how long a killed
-// release keeps others off its alias at most, beyond its hold.
+// DefaultLeaseSlack is added to every lease beyond what follows the write, when
+// Engine.LeaseSlack is zero: a gate check (SDK retries under throttling included) and the
+// next write (Lambda's transient weights waited out first) fit in it. It is also how long
+// a killed release keeps others off its alias at most, beyond that step or hook.
 const DefaultLeaseSlack = 15 * time.Minute
 
 func (e *Engine) leaseSlack() time.Duration {
