@@ -28,7 +28,7 @@ var holderProcess = regexp.MustCompile(` pid (\d+) start (\d+) ns ([0-9a-f]{12})
 // in a pid namespace of its own (unshare), cannot see A's process, so it takes A for alive:
 // it refuses and changes nothing, naming A's run, which A's environment (GitHub Actions
 // variables) put in the lease. Before, B checked A's pid in its own process table, found
-// nothing and took the live canary over.
+// nothing and took the live canary over. A destroy of the alias refuses too.
 func TestLease_anotherPidNamespaceWithTheSameHostName(t *testing.T) {
 	t.Parallel()
 	acctest.PreCheck(t)
@@ -94,6 +94,24 @@ func TestLease_anotherPidNamespaceWithTheSameHostName(t *testing.T) {
 	if after := acctest.GetAlias(t, fn, "live"); after.RevisionID != split.RevisionID || after.Version != "1" || after.Weights["2"] != 0.1 {
 		t.Errorf("after B's refusal the alias is %+v, want A's split untouched: %+v", after, split)
 	}
+	// A third configuration that imported the alias cannot destroy it from under A.
+	wc := acctest.NewWorkdir(t, release{Function: fn, Version: "1"}.HCL())
+	if out, err := wc.Run(t.Context(), "import", res, fn+":live"); err != nil {
+		t.Fatalf("import: %v\n%s", err, out)
+	}
+	outC, err := wc.Run(t.Context(), "destroy", "-auto-approve")
+	if err == nil {
+		t.Fatalf("destroy deleted the alias A is releasing onto:\n%s", outC)
+	}
+	expectOutput(t, outC.String(),
+		`Alias held by a release in flight`,
+		`alias live of function `+fn+` is being released by `+regexp.QuoteMeta(idA)+` \(run by https://github.com/acme/infra/actions/runs/4242 on [^)]*\) until `+regexp.QuoteMeta(until)+` at the latest; nothing was deleted`,
+		`skip_destroy = true`,
+	)
+	if after := acctest.GetAlias(t, fn, "live"); !after.Exists || after.RevisionID != split.RevisionID {
+		t.Errorf("after the refused destroy the alias is %+v, want A's split untouched", after)
+	}
+
 	// Ctrl-C to A: it rolls back and clears its lease.
 	if err := acctest.SignalGroup(cmd, syscall.SIGINT); err != nil {
 		t.Fatal(err)

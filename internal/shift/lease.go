@@ -46,7 +46,7 @@ func (e *Engine) leaseSlack() time.Duration {
 // Lease is a release in flight, as recorded on its alias.
 type Lease struct {
 	ReleaseID string
-	Holder    string // who runs it: user@host
+	Holder    string // who runs it: the pipeline run, user@host and its process (NewHolder)
 	Until     time.Time
 }
 
