@@ -209,15 +209,17 @@ func (x *run) leaseFor(version string, next time.Duration) *string {
 	return &s
 }
 
-// renewLease extends this release's lease to cover next from now, when the lease it last
-// wrote does not, with a guarded write of the alias as this release left it. A release
-// that has not written the alias (a first release before its create) holds no lease.
+// renewLease makes this release's lease cover next from now and at least half the slack
+// after it, with a guarded write of the alias as this release left it (a lease of next
+// plus the whole slack). The write just before a hook covers its first attempt, so only
+// attempts that come after long throttling write again. A release that has not written
+// the alias (a first release before its create) holds no lease.
 func (x *run) renewLease(next time.Duration, doing string) *failure {
 	g := x.guard
 	if !g.wrote || x.ending || g.left.version == "" {
 		return nil
 	}
-	if !x.clock.Now().Add(next + x.e.leaseSlack()).After(x.leaseUntil) {
+	if !x.clock.Now().Add(next + x.e.leaseSlack()/2).After(x.leaseUntil) {
 		return nil
 	}
 	x.record(EventHook, "lease renewed until %s", x.clock.Now().Add(next+x.e.leaseSlack()).UTC().Format(time.RFC3339))

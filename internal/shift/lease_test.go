@@ -202,36 +202,51 @@ func TestLeaseCoversTheWholeStep(t *testing.T) {
 	})
 }
 
-// A hook throttled again and again is retried with backoff; before each attempt the lease
-// is renewed, so the retries cannot outlast it.
-func TestLeaseRenewedBeforeEachHookAttempt(t *testing.T) {
+// A hook throttled again and again (each attempt losing minutes to the SDK's own
+// retries) is tried again with backoff; before each attempt the lease covers the hook's
+// bound and half the slack at least, renewed when it would not: the retries cannot outlast
+// it.
+func TestLeaseRenewedBeforeHookAttempts(t *testing.T) {
 	h := newHarness(t)
 	h.aws.timeouts = map[string]time.Duration{"smoke": time.Minute}
+	bound := time.Minute + hookStartAllowance
+	var margins []time.Duration
 	h.aws.hooks["smoke"] = func(HookPayload) (InvokeResult, error) {
+		a, _ := h.aws.alias("live")
+		l, _ := ParseLease(a.Description)
+		margins = append(margins, l.Until.Sub(h.clock.Now()))
 		if h.aws.count("Invoke") <= 3 {
+			<-h.clock.After(5 * time.Minute) // throttled inside the SDK's retries first
 			return InvokeResult{}, fmt.Errorf("TooManyRequestsException: Rate Exceeded.: %w", ErrThrottled)
 		}
 		return InvokeResult{Payload: []byte(`{"status":"Succeeded"}`)}, nil
 	}
 	res, err := h.run(release(func(r *Release) { r.PreTrafficHook, r.Schedule = "smoke", Schedule{} }))
-	if err != nil || res.Status != StatusSucceeded {
-		t.Fatalf("status %s err %v", res.Status, err)
+	if err != nil || res.Status != StatusSucceeded || len(margins) != 4 {
+		t.Fatalf("status %s, %d attempts, err %v", res.Status, len(margins), err)
 	}
-	// The lease before the hook, one renewal before each of the 3 retries (after 2s, 6s
-	// and 14s of backoff), the promotion (the final alarm check follows it), then the
-	// release's mark.
-	d := h.aws.descriptions
-	if len(d) != 6 {
-		t.Fatalf("descriptions %q", d)
-	}
-	bound := time.Minute + hookStartAllowance + DefaultLeaseSlack
-	for i, at := range []time.Duration{0, 2 * time.Second, 6 * time.Second, 14 * time.Second} {
-		if l := leaseOf(t, d[i]); !l.Until.Equal(t0.Add(at + bound)) {
-			t.Errorf("lease %d until %s, want %s", i, l.Until, t0.Add(at+bound))
+	for i, m := range margins {
+		if m < bound+DefaultLeaseSlack/2 {
+			t.Errorf("attempt %d began with the lease %s from running out, want at least %s", i+1, m, bound+DefaultLeaseSlack/2)
 		}
 	}
+	// Attempts at 0, 5m2s, 10m6s and 15m14s: the one at 10m6s found the lease short and
+	// renewed it; the others were covered.
+	d := h.aws.descriptions
+	if len(d) != 4 {
+		t.Fatalf("descriptions %q: want the lease, one renewal, the promotion and the mark", d)
+	}
+	renewedAt := 10*time.Minute + 6*time.Second
+	if l := leaseOf(t, d[1]); !l.Until.Equal(t0.Add(renewedAt + bound + DefaultLeaseSlack)) {
+		t.Errorf("renewal until %s, want %s", l.Until, t0.Add(renewedAt+bound+DefaultLeaseSlack))
+	}
 	if h.aws.writes != 1 {
-		t.Errorf("routing writes %d: renewals must not move traffic", h.aws.writes)
+		t.Errorf("routing writes %d: a renewal must not move traffic", h.aws.writes)
+	}
+	// An attempt right after the write before the hook costs no renewal.
+	h = newHarness(t)
+	if _, err := h.run(release(func(r *Release) { r.PreTrafficHook = "smoke" })); err != nil || h.aws.count("UpdateAlias") != 4 {
+		t.Errorf("UpdateAlias %d, err %v: want the lease, the step, the promotion and the clearing write only", h.aws.count("UpdateAlias"), err)
 	}
 }
 
