@@ -293,7 +293,7 @@ func (x *run) handleSplit() *failure {
 			x.r.Alias, left, FormatPercent(x.percent()), x.target.Version, x.previous())
 		return nil
 	}
-	if f := x.write(left.version, nil, 0, "restore the primary version "+left.version); f != nil {
+	if f := x.write(left.version, nil, x.hookBound(x.r.PreTrafficHook), "restore the primary version "+left.version); f != nil {
 		return f
 	}
 	x.advance(phasePrepared)
