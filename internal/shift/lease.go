@@ -93,9 +93,10 @@ func cutHolder(holder string, over int) string {
 	const cut = "..."
 	keep := len(head) - over - len(cut)
 	if keep <= 0 {
-		head = ""
-		if over > len(holder)-len(tail) {
-			tail = tail[min(len(tail), over-(len(holder)-len(tail))):]
+		// No room for any of the human part: the process alone, cut only if even it
+		// cannot fit (which the fixed parts of a description never make happen).
+		if rest := over - len(head); rest > 0 {
+			tail = tail[min(len(tail), rest):]
 		}
 		return strings.TrimSpace(tail)
 	}
