@@ -25,7 +25,7 @@ type Engine struct {
 	// reader checks to tell a killed release from a live one.
 	Holder string
 	// HolderGone tells whether the process named by another release's lease has ended
-	// (nil: only a holder on this host whose process is gone counts as ended).
+	// (nil: holderGone, which concludes it only about a process this one can see).
 	HolderGone func(holder string) bool
 	// LeaseSlack is how long a lease lasts beyond the hold that follows each write; zero
 	// means DefaultLeaseSlack.
@@ -46,7 +46,8 @@ const (
 	// phasePrepared: the release wrote the alias (its lease, or a split left by another
 	// release restored to its primary) but the target has taken no traffic.
 	phasePrepared
-	// phaseShifting: the target takes part of the traffic (a step, or a resumed split).
+	// phaseShifting: the target takes part of the traffic (a step), or an interrupted
+	// release's split was taken over (adoptSplit): a failure rolls back.
 	phaseShifting
 	// phasePromoted: the target takes all the traffic (promoted, or the alias created on it).
 	phasePromoted
