@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -66,6 +67,9 @@ func (r *deploymentResource) engineWith(ctx context.Context, clients *awsapi.Cli
 	return &shift.Engine{
 		AWS:   clients.Engine(),
 		Clock: shift.RealClock{},
+		// Who runs the release, as its lease names it to other pipelines: the pipeline run
+		// the environment names, the user and host, and this process.
+		Holder: shift.NewHolder(pipelineRun(os.Getenv)),
 		Observer: func(e shift.Event) {
 			fields := map[string]any{"event": string(e.Kind), "percent": e.Percent, "target_version": e.Target}
 			switch e.Kind {
@@ -353,7 +357,12 @@ func (r *deploymentResource) Delete(ctx context.Context, req resource.DeleteRequ
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	if err := r.engine(ctx, fn, alias).Remove(ctx, fn, alias); err != nil {
+	err := r.engine(ctx, fn, alias).Remove(ctx, fn, alias, lastDeploymentID(state))
+	if errors.Is(err, shift.ErrLeaseHeld) {
+		resp.Diagnostics.AddError("Alias held by a release in flight", err.Error())
+		return
+	}
+	if err != nil {
 		resp.Diagnostics.AddError("Cannot delete the alias",
 			fmt.Sprintf("Deleting alias %q of function %q failed: %v\nPublished versions are kept. Run terraform destroy again once the cause is fixed.", alias, fn, err))
 	}

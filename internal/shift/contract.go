@@ -50,6 +50,8 @@ var ErrOutcomeUnknown = errors.New("outcome unknown")
 type Function struct {
 	Name string // the plain function name, even when the caller passed an ARN
 	ARN  string // the unqualified function ARN
+	// Timeout is how long one invocation of $LATEST may run (0 when unknown).
+	Timeout time.Duration
 }
 
 // Version is one published version of a function (or $LATEST).

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"os/exec"
 	"reflect"
 	"strings"
 	"testing"
@@ -165,32 +163,6 @@ func TestLeaseOfAnotherRelease(t *testing.T) {
 		}
 		h.wantAlias("3", w("5", 0.1))
 	})
-}
-
-func TestHolderGone(t *testing.T) {
-	here := hostname()
-	if holderGone(fmt.Sprintf("me@%s pid %d", here, os.Getpid())) {
-		t.Error("this very process reads as gone")
-	}
-	// A child that has exited and been reaped: its pid names no process.
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	if err := cmd.Run(); err != nil {
-		t.Fatal(err)
-	}
-	dead := cmd.Process.Pid
-	if processGone(dead) && !holderGone(fmt.Sprintf("me@%s pid %d", here, dead)) {
-		t.Errorf("pid %d on this host has ended but reads as alive", dead)
-	}
-	for _, h := range []string{
-		fmt.Sprintf("me@another-host-%s pid %d", here, dead), // another host: cannot know
-		"ci@runner",                // written before pids were recorded
-		fmt.Sprintf("me@%s", here), // no pid
-		fmt.Sprintf("me@%s pid x", here),
-	} {
-		if holderGone(h) {
-			t.Errorf("holderGone(%q) = true, want false", h)
-		}
-	}
 }
 
 func TestLeaseDuringThePreTrafficHook(t *testing.T) {
