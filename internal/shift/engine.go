@@ -75,6 +75,8 @@ type run struct {
 	// undoing says the writes undo the release (rollback, restore): they leave no mark.
 	undoing  bool
 	flipFlop string // the alias served another configuration's release (see checkFlipFlop)
+	// restoredFrom is the version a restore takes traffic off, for the mark it leaves.
+	restoredFrom string
 
 	gates    []gate
 	interval time.Duration
@@ -84,6 +86,7 @@ type run struct {
 	metricsSeen   string        // what the metric gates last saw, for the success message
 	tripRecorded  bool          // the timeline already says what stopped the release
 	restoreAlarms restoreAlarms // what a restore's alarm check read, for its caller
+	restoreRule   Previous      // where a restore went and why, for its caller
 }
 
 func (e *Engine) newRun(ctx context.Context, r Release) *run {
