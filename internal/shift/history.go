@@ -107,3 +107,14 @@ func (x *run) mark(version string) string {
 	}
 	return m.String()
 }
+
+// writer is the release whose lease or mark an alias description carries ("" when none).
+func writer(description string) string {
+	if l, ok := ParseLease(description); ok {
+		return l.ReleaseID
+	}
+	if m, ok := ParseReleased(description); ok {
+		return m.ReleaseID
+	}
+	return ""
+}
