@@ -2,6 +2,8 @@ package provider
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -190,5 +192,67 @@ func TestAccDeployment_importSplitByIdentity(t *testing.T) {
 	sameAlias(t, fn, "live", before)
 	if again, code := tfRun(t, w, "plan", "-input=false", "-detailed-exitcode"); code != 0 {
 		t.Fatalf("plan after the import: exit %d, want 0\n%s", code, again)
+	}
+}
+
+// Discovery over three aliases, one of them split by a canary in progress: the
+// configuration terraform query generates plans exactly "3 to import, 0 to change", and
+// neither the import apply nor the plan after it moves any alias or writes to AWS.
+func TestAccDeploymentList_generatedConfigOverASplitAlias(t *testing.T) {
+	acctest.PreCheck(t)
+	acctest.SkipBelowTerraform(t, "1.14.0", "terraform query")
+	a := splitFunction(t, false) // a:live serves 1 with 10% on 2
+	acctest.CreateAlias(t, a, "staging", "2", nil)
+	b := acctest.FunctionPublished(t, "").Name
+	acctest.CreateAlias(t, b, "live", "1", nil)
+	aliases := [][2]string{{a, "live"}, {a, "staging"}, {b, "live"}}
+	before := map[[2]string]acctest.AliasState{}
+	for _, k := range aliases {
+		before[k] = acctest.GetAlias(t, k[0], k[1])
+	}
+	if len(before[aliases[0]].Weights) == 0 {
+		t.Fatalf("fixture: %s:live is not split: %+v", a, before[aliases[0]])
+	}
+
+	p := acctest.StartProxy(t)
+	w := acctest.NewWorkdir(t, "provider \"safelambda\" {}\n")
+	w.Setenv("AWS_ENDPOINT_URL", p.URL())
+	query := fmt.Sprintf(`
+list "safelambda_deployment" "found" {
+  provider = safelambda
+  include_resource = true
+  config {
+    function_names = [%q, %q]
+  }
+}
+`, a, b)
+	if err := os.WriteFile(filepath.Join(w.Dir, "discover.tfquery.hcl"), []byte(query), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, _ := tfRun(t, w, "query", "-generate-config-out=generated.tf")
+	gen, err := os.ReadFile(filepath.Join(w.Dir, "generated.tf"))
+	if err != nil {
+		t.Fatalf("terraform query wrote no configuration: %v\n%s", err, out)
+	}
+	wantOutput(t, out, a+":live → 1 (10% on 2)")
+	if n := strings.Count(string(gen), `resource "safelambda_deployment"`); n != 3 {
+		t.Fatalf("generated.tf has %d resources, want 3:\n%s", n, gen)
+	}
+
+	plan, _ := tfRun(t, w, "plan", "-input=false")
+	if !strings.Contains(plan, "Plan: 3 to import, 0 to add, 0 to change, 0 to destroy.") {
+		t.Fatalf("the generated configuration does not plan as a pure import:\n%s\ngenerated.tf:\n%s", plan, gen)
+	}
+	wantOutput(t, plan, "Alias split by a release this configuration did not start: left as it is")
+	out, _ = tfRun(t, w, "apply", "-auto-approve", "-input=false")
+	wantOutput(t, out, "Resources: 3 imported, 0 added, 0 changed, 0 destroyed.")
+	if again, code := tfRun(t, w, "plan", "-input=false", "-detailed-exitcode"); code != 0 {
+		t.Fatalf("plan after the import: exit %d, want 0\n%s", code, again)
+	}
+	if n := p.WriteCalls(); n != 0 {
+		t.Errorf("query, import and plans wrote to AWS %d times: %v", n, p.Calls())
+	}
+	for _, k := range aliases {
+		sameAlias(t, k[0], k[1], before[k])
 	}
 }

@@ -127,8 +127,9 @@ func (a *rollbackAction) Invoke(ctx context.Context, req action.InvokeRequest, r
 	log := eng.Observer
 	eng.Observer = func(e shift.Event) {
 		log(e)
-		// Retries and a rollback that meets a moved alias are worth seeing as they happen.
-		if e.Kind == shift.EventRollback || e.Kind == shift.EventTrip {
+		// Where it goes and by which rule, retries, and a rollback that meets a moved alias
+		// are worth seeing as they happen.
+		if e.Kind == shift.EventPreflight || e.Kind == shift.EventRollback || e.Kind == shift.EventTrip {
 			msg := e.Detail
 			if !strings.HasPrefix(msg, "alias ") {
 				msg = "alias " + alias + ": " + msg
@@ -167,13 +168,10 @@ func (a *rollbackAction) Invoke(ctx context.Context, req action.InvokeRequest, r
 		}
 		return
 	}
-	if p := res.Previous; p.Rule != shift.PreviousAsked && p.Rule != "" {
-		progress("alias %s: going back to %s: %s", alias, p.Version, p.Why)
-		if p.Rule == shift.PreviousOlder {
-			resp.Diagnostics.AddWarning("Rollback target chosen by the fallback rule",
-				fmt.Sprintf("Alias %s of function %s records no version it served before, so the rollback went to %s. "+
-					"If that is not the version that served before, run the action again with to_version set.", alias, fn, p.Why))
-		}
+	if p := res.Previous; p.Rule == shift.PreviousOlder {
+		resp.Diagnostics.AddWarning("Rollback target chosen by the fallback rule",
+			fmt.Sprintf("Alias %s of function %s records no version it served before, so the rollback went to version %s, %s. "+
+				"If that is not the version that served before, run the action again with to_version set.", alias, fn, p.Version, p.Why))
 	}
 	switch {
 	case res.Status == shift.StatusRolledBack:

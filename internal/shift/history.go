@@ -44,7 +44,7 @@ type Previous struct {
 func PreviousOf(a Alias) (p Previous, noRecord string, ok bool) {
 	if w := nonZero(a.Weights); len(w) > 0 {
 		return Previous{Version: a.FunctionVersion, Rule: PreviousPrimary,
-			Why: fmt.Sprintf("its primary version %s (the alias is split: %s is being tried)", a.FunctionVersion, shapeOf(a))}, "", true
+			Why: fmt.Sprintf("its primary version (the alias is split: %s; the weighted version is the release being tried)", shapeOf(a))}, "", true
 	}
 	m, ok := ParseReleased(a.Description)
 	switch {
@@ -65,7 +65,7 @@ func PreviousOf(a Alias) (p Previous, noRecord string, ok bool) {
 				m.ReleaseID, a.Name, m.Version, m.From, m.At.UTC().Format(time.RFC3339))}, "", true
 	}
 	return Previous{Version: m.From, Rule: PreviousRecorded,
-		Why: fmt.Sprintf("version %s, which alias %s served before release %s put %s there (recorded on the alias)", m.From, a.Name, m.ReleaseID, m.Version)}, "", true
+		Why: fmt.Sprintf("the version alias %s served before release %s put %s there (recorded on the alias)", a.Name, m.ReleaseID, m.Version)}, "", true
 }
 
 // olderThan is the fallback rule: the newest published version older than live.

@@ -47,13 +47,13 @@ func TestRollbackReturnsToWhatServedBefore(t *testing.T) {
 		t.Fatalf("%+v %v", res, err)
 	}
 	h.wantAlias("2", nil)
-	if res.Previous.Rule != PreviousRecorded || res.Previous.Why != "version 2, which alias live served before release d-3 put 1 there (recorded on the alias)" {
+	if res.Previous.Rule != PreviousRecorded || res.Previous.Why != "the version alias live served before release d-3 put 1 there (recorded on the alias)" {
 		t.Errorf("previous %+v", res.Previous)
 	}
 	if d := description(h); !strings.HasPrefix(d, "safelambda restored version 2 from 1 in d-4 ") {
 		t.Errorf("description after the rollback: %q", d)
 	}
-	if !h.hasEvent(EventPreflight, "going back to version 2: version 2, which alias live served before release d-3") {
+	if !h.hasEvent(EventPreflight, "going back to version 2, the version alias live served before release d-3") {
 		t.Errorf("timeline %v", res.Timeline)
 	}
 
@@ -89,9 +89,9 @@ func TestPreviousOf(t *testing.T) {
 		whyPrefix string
 	}{
 		{name: "split: the primary", alias: Alias{Name: "live", FunctionVersion: "3", Weights: w("4", 0.1), Description: mark(Released{Version: "3", From: "2"})},
-			want: "3", rule: PreviousPrimary, whyPrefix: "its primary version 3 (the alias is split: 3 with 10% on 4"},
+			want: "3", rule: PreviousPrimary, whyPrefix: "its primary version (the alias is split: 3 with 10% on 4;"},
 		{name: "the recorded previous version", alias: Alias{Name: "live", FunctionVersion: "1", Description: mark(Released{Version: "1", From: "2"})},
-			want: "2", rule: PreviousRecorded, whyPrefix: "version 2, which alias live served before release d-m put 1 there"},
+			want: "2", rule: PreviousRecorded, whyPrefix: "the version alias live served before release d-m put 1 there"},
 		{name: "restored already: stay", alias: Alias{Name: "live", FunctionVersion: "2", Description: mark(Released{Version: "2", From: "1", Restored: true})},
 			want: "2", rule: PreviousStay, whyPrefix: "release d-m already took alias live back to 2 from 1 at 2025-06-01T11:00:00Z"},
 		{name: "no mark", alias: Alias{Name: "live", FunctionVersion: "4", Description: "release 1.4.2"},
@@ -157,7 +157,7 @@ func TestRecordedPreviousVersionDeleted(t *testing.T) {
 	if err == nil || res.Status != StatusFailed || h.aws.count("UpdateAlias") != 0 {
 		t.Fatalf("%+v %v", res, err)
 	}
-	if !strings.Contains(err.Error(), "version 2 of function "+fnName+" is not published (chosen as version 2, which alias live served before release d-m") ||
+	if !strings.Contains(err.Error(), "version 2 of function "+fnName+" is not published (chosen as the version alias live served before release d-m") ||
 		!strings.Contains(err.Error(), "to_version") {
 		t.Errorf("error:\n%v", err)
 	}

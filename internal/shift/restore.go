@@ -104,7 +104,11 @@ func (x *run) restore(version string) *failure {
 	}
 	x.restoreRule = prev
 	home := prev.Version
-	x.record(EventPreflight, "going back to version %s: %s", home, prev.Why)
+	if prev.Rule == PreviousStay {
+		x.record(EventPreflight, "staying on version %s: %s", home, prev.Why)
+	} else {
+		x.record(EventPreflight, "going back to version %s, %s", home, prev.Why)
+	}
 	v, err := x.e.AWS.Functions.GetVersion(x.ctx, x.r.Function, home)
 	if errors.Is(err, ErrNotFound) {
 		next := "Name a published version to restore."
@@ -137,7 +141,6 @@ func (x *run) restore(version string) *failure {
 			x.restoredFrom = v // the version being tried is the one taken off
 		}
 	}
-	x.record(EventPreflight, "ok: alias %s serves %s; restoring version %s", x.r.Alias, x.guard.left, home)
 	out := x.rollbackTo(home)
 	switch {
 	case out.drift != nil:
@@ -163,7 +166,7 @@ func (x *run) restore(version string) *failure {
 // before (PreviousOf), or by the fallback rule when the alias records none.
 func (x *run) restoreTarget(version string) (Previous, *failure) {
 	if version != "" {
-		return Previous{Version: version, Rule: PreviousAsked, Why: "the version asked for"}, nil
+		return Previous{Version: version, Rule: PreviousAsked, Why: "the version asked for (to_version)"}, nil
 	}
 	found := *x.guard.found
 	p, noRecord, ok := PreviousOf(found)
