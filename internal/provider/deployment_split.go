@@ -132,7 +132,7 @@ func planSplitNote(config deploymentModel, state *deploymentModel, adopted, pend
 	if pending {
 		diags.AddAttributeWarning(at, "Alias split: this apply resumes or restores it",
 			fmt.Sprintf("Alias %s serves %s. The release planned here resumes that split when the version it releases is the "+
-				"weighted one (the current step is held again, then the schedule goes on); otherwise it restores %s with no weights "+
-				"before anything else, then releases.", alias, split, primary))
+				"weighted one and its checks pass (the current step is held again, then the schedule goes on); otherwise it restores "+
+				"%s with no weights before anything else, then releases.", alias, split, primary))
 	}
 }
