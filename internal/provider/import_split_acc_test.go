@@ -62,10 +62,13 @@ func tfRun(t *testing.T, w *acctest.Workdir, args ...string) (string, int) {
 	return out.String(), out.ExitCode
 }
 
+// wantOutput checks that out holds each of lines, whitespace aside: Terraform wraps the
+// text of diagnostics.
 func wantOutput(t *testing.T, out string, lines ...string) {
 	t.Helper()
+	flat := strings.Join(strings.Fields(out), " ")
 	for _, l := range lines {
-		if !strings.Contains(out, l) {
+		if !strings.Contains(flat, strings.Join(strings.Fields(l), " ")) {
 			t.Errorf("output lacks %q:\n%s", l, out)
 		}
 	}
