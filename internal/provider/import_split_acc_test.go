@@ -259,3 +259,47 @@ list "safelambda_deployment" "found" {
 		sameAlias(t, k[0], k[1], before[k])
 	}
 }
+
+// The same through for_each: import blocks and resources keyed by function, the hashes
+// from a variable. A split alias among them plans no change either.
+func TestAccDeployment_importSplitForEach(t *testing.T) {
+	acctest.PreCheck(t)
+	split := splitFunction(t, false)
+	whole := acctest.FunctionPublished(t, "").Name
+	acctest.CreateAlias(t, whole, "live", "1", nil)
+	p := acctest.StartProxy(t)
+	w := acctest.NewWorkdir(t, fmt.Sprintf(`
+variable "code" {
+  type    = map(string)
+  default = { %q = %q, %q = %q }
+}
+
+import {
+  for_each = var.code
+  to       = safelambda_deployment.test[each.key]
+  id       = "${each.key}:live"
+}
+
+resource "safelambda_deployment" "test" {
+  for_each      = var.code
+  function_name = each.key
+  alias         = "live"
+  code_sha256   = each.value
+}
+`, split, shaV1, whole, shaV1))
+	w.Setenv("AWS_ENDPOINT_URL", p.URL())
+	before := map[string]acctest.AliasState{split: acctest.GetAlias(t, split, "live"), whole: acctest.GetAlias(t, whole, "live")}
+
+	plan, _ := tfRun(t, w, "plan", "-input=false")
+	wantOutput(t, plan, "Plan: 2 to import, 0 to add, 0 to change, 0 to destroy.", "left as it is")
+	tfRun(t, w, "apply", "-auto-approve", "-input=false")
+	if again, code := tfRun(t, w, "plan", "-input=false", "-detailed-exitcode"); code != 0 {
+		t.Fatalf("plan after the import: exit %d, want 0\n%s", code, again)
+	}
+	if n := p.WriteCalls(); n != 0 {
+		t.Errorf("the import wrote to AWS %d times: %v", n, p.Calls())
+	}
+	for fn, st := range before {
+		sameAlias(t, fn, "live", st)
+	}
+}
