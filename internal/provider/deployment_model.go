@@ -77,13 +77,15 @@ func attrPath(steps []any) path.Path {
 }
 
 // releasePending reports whether applying the configured code_sha256 and version over
-// state moves traffic: a new resource, a new hash or version, or an alias left split.
-// ModifyPlan plans with it and Update acts on it, so the two always agree.
-func releasePending(codeSha256, version types.String, state *deploymentModel) bool {
+// state moves traffic: a new resource, a new hash or version, or an alias left split by an
+// interrupted release. A split found at import (adopted, see deployment_split.go) is left
+// until the configuration asks for a release. ModifyPlan plans with it and Update acts on
+// it, so the two always agree.
+func releasePending(codeSha256, version types.String, state *deploymentModel, adopted bool) bool {
 	if state == nil {
 		return true
 	}
-	if !state.AdditionalVersionWeights.IsNull() && len(state.AdditionalVersionWeights.Elements()) > 0 {
+	if !adopted && !state.AdditionalVersionWeights.IsNull() && len(state.AdditionalVersionWeights.Elements()) > 0 {
 		return true
 	}
 	if codeSha256.IsUnknown() || version.IsUnknown() {

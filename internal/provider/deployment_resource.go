@@ -123,7 +123,9 @@ func (r *deploymentResource) ModifyPlan(ctx context.Context, req resource.Modify
 		return
 	}
 
-	pending := releasePending(config.CodeSha256, config.Version, state)
+	adopted := state != nil && isAdopted(ctx, req.Private)
+	pending := releasePending(config.CodeSha256, config.Version, state, adopted)
+	planSplitNote(config, state, adopted, pending, &resp.Diagnostics)
 	if state != nil && r.data != nil && !config.CodeSha256.IsNull() && !config.CodeSha256.IsUnknown() && !config.FunctionName.IsUnknown() {
 		r.warnLatest(ctx, config, *state, pending, &resp.Diagnostics)
 	}
@@ -235,7 +237,7 @@ func (r *deploymentResource) Update(ctx context.Context, req resource.UpdateRequ
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	if !releasePending(config.CodeSha256, config.Version, &prior) {
+	if !releasePending(config.CodeSha256, config.Version, &prior, isAdopted(ctx, req.Private)) {
 		// Settings only (alarms, hooks, timeouts, another form of the function's name …):
 		// they take effect at the next release.
 		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
@@ -249,6 +251,8 @@ func (r *deploymentResource) Update(ctx context.Context, req resource.UpdateRequ
 	// The engine tells this configuration's own last release (a lease it left when its
 	// rollback could not finish, the mark it left when it succeeded) from another's.
 	resolved.Release.LastDeploymentID = lastDeploymentID(prior)
+	// A release of this configuration takes the alias over: a split it leaves is its own.
+	resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateAdoptedSplit, nil)...)
 	state, _ := r.release(ctx, plan, resolved.Release, prior.PreviousVersion.ValueString(), resolved.UpdateTimeout, &resp.Diagnostics)
 	// Written on failure too: it records what is live, so the release shows as pending.
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
@@ -314,7 +318,8 @@ func (r *deploymentResource) Read(ctx context.Context, req resource.ReadRequest,
 	state.ID = types.StringValue(fn + ":" + alias)
 	state.Version = types.StringValue(live.Version)
 	state.CodeSha256 = types.StringValue(live.CodeSha256)
-	if imported, _ := req.Private.GetKey(ctx, privateImported); imported != nil {
+	imported, _ := req.Private.GetKey(ctx, privateImported)
+	if imported != nil {
 		// Right after an import only code_sha256 is recorded: a configuration that
 		// `terraform plan -generate-config-out` writes from this state must set one of
 		// code_sha256 and version, and code_sha256 mode is the one that reads back equal.
@@ -329,7 +334,12 @@ func (r *deploymentResource) Read(ctx context.Context, req resource.ReadRequest,
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	if len(live.Weights) > 0 {
+	adopted := trackSplit(ctx, req.Private, resp.Private, imported != nil, live, &resp.Diagnostics)
+	switch {
+	case adopted:
+		tflog.Info(ctx, "alias is split by a release this configuration did not start (found at import); it is left until the configuration asks for a release",
+			map[string]any{"function": fn, "alias": alias, "version": live.Version, "weights": live.Weights})
+	case len(live.Weights) > 0:
 		tflog.Warn(ctx, "alias is split between versions; the next apply resumes or restores it",
 			map[string]any{"function": fn, "alias": alias, "version": live.Version, "weights": live.Weights})
 	}

@@ -86,6 +86,8 @@ type run struct {
 	leaseUntil     time.Time // the expiry of the lease this release last wrote
 	// hookTimeouts are the hook functions' own timeouts, read in preflight (hookBound).
 	hookTimeouts map[string]time.Duration
+	// restoredFrom is the version a restore takes traffic off, for the mark it leaves.
+	restoredFrom string
 
 	gates    []gate
 	interval time.Duration
@@ -95,6 +97,7 @@ type run struct {
 	metricsSeen   string        // what the metric gates last saw, for the success message
 	tripRecorded  bool          // the timeline already says what stopped the release
 	restoreAlarms restoreAlarms // what a restore's alarm check read, for its caller
+	restoreRule   Previous      // where a restore went and why, for its caller
 }
 
 func (e *Engine) newRun(ctx context.Context, r Release) *run {

@@ -1066,7 +1066,7 @@ func TestInspectAndRemove(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Live{AliasARN: fnARN + ":live", Version: "3", Weights: w("4", 0.1), CodeSha256: "h3"}
+	want := Live{AliasARN: fnARN + ":live", Version: "3", Weights: w("4", 0.1), CodeSha256: "h3", Writer: "d-old"}
 	if !reflect.DeepEqual(live, want) {
 		t.Errorf("Inspect = %+v, want %+v", live, want)
 	}

@@ -55,6 +55,7 @@ func (e *Engine) Inspect(ctx context.Context, function, alias string, known Know
 		AliasARN: a.ARN,
 		Version:  a.FunctionVersion,
 		Weights:  copyWeights(nonZero(a.Weights)),
+		Writer:   writer(a.Description),
 	}
 	if known.Version == a.FunctionVersion && known.CodeSha256 != "" {
 		live.CodeSha256 = known.CodeSha256

@@ -205,7 +205,7 @@ func (x *run) leaseFor(version string, next time.Duration) *string {
 		x.leaseUntil = x.clock.Now().Add(next + x.e.leaseSlack())
 		s = Lease{ReleaseID: x.res.DeploymentID, Holder: x.holder, Until: x.leaseUntil}.String()
 	} else {
-		s = Released{Version: version, ReleaseID: x.res.DeploymentID, Holder: x.holder, At: x.clock.Now(), Restored: x.undoing}.String()
+		s = x.mark(version)
 	}
 	return &s
 }
@@ -245,34 +245,43 @@ func (x *run) resumedStepDuration() time.Duration {
 // Released marks the alias with the release that last put a version on it, so that two
 // configurations releasing onto one alias, each undoing the other at every apply, can be
 // told apart from a release of this configuration; and so that weights Lambda shows after
-// the version change are known for its own (see settling).
+// the version change are known for its own (see settling); and so that a rollback without
+// a version returns to what the alias served before (see PreviousOf).
 type Released struct {
-	Version   string
+	Version string
+	// From is the version the alias served before: the one a release moved it off, or the
+	// one a rollback or a restore took traffic off. "" on a first release, after a release
+	// undone before its version took traffic, and in marks written before it was recorded.
+	From      string
 	ReleaseID string
 	Holder    string
 	At        time.Time
 	Restored  bool // a rollback or a restore put Version back
 }
 
-var releasedRE = regexp.MustCompile(`^safelambda (released|restored) version (\S+) in (\S+) by (.*) at (\S+)$`)
+var releasedRE = regexp.MustCompile(`^safelambda (released|restored) version (\S+)(?: from (\S+))? in (\S+) by (.*) at (\S+)$`)
 
 func (r Released) String() string {
 	verb := "released"
 	if r.Restored {
 		verb = "restored"
 	}
+	from := ""
+	if r.From != "" {
+		from = " from " + r.From
+	}
 	return fitDescription(func(holder string) string {
-		return fmt.Sprintf("safelambda %s version %s in %s by %s at %s", verb, r.Version, r.ReleaseID, holder, r.At.UTC().Format(time.RFC3339))
+		return fmt.Sprintf("safelambda %s version %s%s in %s by %s at %s", verb, r.Version, from, r.ReleaseID, holder, r.At.UTC().Format(time.RFC3339))
 	}, r.Holder)
 }
 
-// ParseReleased reads a Released mark from an alias description.
+// ParseReleased reads a Released mark from an alias description (with or without From).
 func ParseReleased(description string) (Released, bool) {
 	m, at, ok := parseMark(releasedRE, description)
 	if !ok {
 		return Released{}, false
 	}
-	return Released{Version: m[2], ReleaseID: m[3], Holder: m[4], At: at, Restored: m[1] == "restored"}, true
+	return Released{Version: m[2], From: m[3], ReleaseID: m[4], Holder: m[5], At: at, Restored: m[1] == "restored"}, true
 }
 
 // checkFlipFlop notes when the alias serves what another release put there, not this

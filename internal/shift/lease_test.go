@@ -67,7 +67,7 @@ func TestInterruptedSplitWithAnAlarmInAlarmIsRolledBackFirst(t *testing.T) {
 			if n := h.aws.count("Invoke") + h.aws.count("PublishVersion"); n != 0 || h.aws.writes != 1 {
 				t.Errorf("invokes+publishes %d, routing writes %d: want only the rollback", n, h.aws.writes)
 			}
-			if a, _ := h.aws.alias("live"); !strings.HasPrefix(a.Description, "safelambda restored version 3 in d-test") {
+			if a, _ := h.aws.alias("live"); !strings.HasPrefix(a.Description, "safelambda restored version 3 from 4 in d-test") {
 				t.Errorf("description %q", a.Description)
 			}
 		})

@@ -136,4 +136,7 @@ type Live struct {
 	Version    string             // primary version
 	Weights    map[string]float64 // non-empty when the alias is split
 	CodeSha256 string             // of Version
+	// Writer is the safelambda release whose lease or mark the alias carries ("" when
+	// none): it changes whenever a release, a rollback or a restore writes the alias.
+	Writer string
 }
