@@ -187,6 +187,9 @@ func (x *run) release() *failure {
 		}
 		where := fmt.Sprintf("at step %d of %d (%s%% on version %s)", i+1, len(steps), FormatPercent(s.Percent), x.target.Version)
 		if s.Percent > x.percent()+1e-9 {
+			if f := x.approve(beforeTrafficIncrease, i+1, s.Percent); f != nil {
+				return f
+			}
 			weights := map[string]float64{x.target.Version: roundPercent(s.Percent) / 100}
 			if f := x.write(x.previous(), weights, s.Hold, "shift "+where); f != nil {
 				return f
@@ -213,6 +216,9 @@ func (x *run) release() *failure {
 		}
 	}
 
+	if f := x.approve(beforePromotion, 0, 100); f != nil {
+		return f
+	}
 	where := fmt.Sprintf("after promotion (100%% on version %s)", x.target.Version)
 	x.ending = !x.checksAfterPromotion()
 	if f := x.write(x.target.Version, nil, 0, "promote "+x.target.Version); f != nil {

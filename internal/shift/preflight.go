@@ -75,6 +75,9 @@ func (x *run) preflight() *failure {
 		}
 	}
 
+	if f := x.preflightApproval(); f != nil {
+		return f
+	}
 	if f := x.preflightGates(); f != nil {
 		return f
 	}
