@@ -53,6 +53,16 @@ func objectValue(t *testing.T, typ tftypes.Type, v any) tftypes.Value {
 			elems = append(elems, objectValue(t, tt.ElementType, e))
 		}
 		return tftypes.NewValue(tt, elems)
+	case tftypes.Set:
+		s, ok := v.([]any)
+		if !ok {
+			t.Fatalf("want []any for set, got %T", v)
+		}
+		var elems []tftypes.Value
+		for _, e := range s {
+			elems = append(elems, objectValue(t, tt.ElementType, e))
+		}
+		return tftypes.NewValue(tt, elems)
 	case tftypes.Map:
 		m, ok := v.(map[string]any)
 		if !ok {

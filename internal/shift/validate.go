@@ -560,7 +560,7 @@ func (c Config) Resolve() (Resolved, []FieldError) {
 	}
 
 	// Approval (approval.go).
-	approvalComplete := true
+	approvalComplete := !unknown([]any{"approval"})
 	if c.Approval != nil {
 		var steps *bool
 		if complete {
@@ -570,8 +570,8 @@ func (c Config) Resolve() (Resolved, []FieldError) {
 		a, acomplete, aerrs := resolveApproval(c.Approval, steps, unknown)
 		errs = append(errs, aerrs...)
 		r.Approval, approvalComplete = a, acomplete
-		out.Complete = out.Complete && acomplete
 	}
+	out.Complete = out.Complete && approvalComplete
 
 	// Metric gates.
 	if g := c.MetricGates; g != nil {
@@ -664,11 +664,11 @@ func suggestTimeout(need time.Duration) string {
 func (c Config) resolveShift(unknown func([]any) bool) (Schedule, bool, []FieldError) {
 	root := []any{"traffic_shift"}
 	s := c.Shift
+	if unknown(root) { // before the nil check: an unknown traffic_shift reads as nil
+		return Schedule{}, false, nil
+	}
 	if s == nil {
 		return Schedule{Name: allAtOnce}, true, nil
-	}
-	if unknown(root) {
-		return Schedule{}, false, nil
 	}
 	// A kind not known yet may turn out null: conflicts are judged among the known ones.
 	var set []string
