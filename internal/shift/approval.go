@@ -185,7 +185,7 @@ func (x *run) approve(p approvalPoint, step int, next float64) *failure {
 	}
 
 	since := x.clock.Now()
-	x.record(EventApproval, "approval %s asked %s", a.Function, where)
+	x.record(EventApproval, "%s asked %s", a.Function, where)
 	attempt := 0
 	var last approvalAnswer
 	var stop *failure
@@ -197,7 +197,7 @@ func (x *run) approve(p approvalPoint, step int, next float64) *failure {
 		case f != nil:
 			stop, decided = f, true
 		case ans.status == approvalApproved:
-			x.record(EventApproval, "approval %s approved %s after %s (%d %s)%s", a.Function, where,
+			x.record(EventApproval, "%s approved %s after %s (%d %s)%s", a.Function, where,
 				formatOffset(x.clock.Now().Sub(since)), attempt, plural(attempt, "ask", "asks"), reasonSuffix(ans.reason))
 			decided = true
 		case ans.status == approvalRejected:

@@ -116,7 +116,7 @@ func TestApprovalApprovedAtOnce(t *testing.T) {
 	if p := h.asks[0]; p.CurrentVersion != "3" || p.FunctionName != fnName || p.Alias != "live" || p.WaitingSince != t0.Format(time.RFC3339) {
 		t.Errorf("payload %+v", p)
 	}
-	if !h.hasEvent(EventApproval, "approval approve approved before step 2 of 2 (50% on version 4) after 0s (1 ask): answer 2") {
+	if !h.hasEvent(EventApproval, "approve approved before step 2 of 2 (50% on version 4) after 0s (1 ask): answer 2") {
 		t.Errorf("timeline has no approval: %+v", h.events)
 	}
 }
