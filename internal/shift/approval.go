@@ -173,7 +173,7 @@ func (x *run) approve(p approvalPoint, step int, next float64) *failure {
 		where = fmt.Sprintf("before step %d of %d (%s%% on version %s)", step, len(x.r.Schedule.Steps), FormatPercent(next), x.target.Version)
 	}
 	g := x.guard
-	var renewed time.Time // when this wait last wrote the lease
+	var renewed time.Time // when this wait wrote the lease, if it did before the first ask
 	if !g.wrote {
 		// Asked before the release's first write: the lease says the alias is taken
 		// while the release waits.
@@ -219,34 +219,49 @@ func (x *run) approve(p approvalPoint, step int, next float64) *failure {
 	if ask(); decided {
 		return stop
 	}
-	err := waitUntil(x.ctx, x.clock, since.Add(a.timeout()), a.pollInterval(), func() (bool, error) {
-		if renewed.IsZero() || x.clock.Now().Sub(renewed) >= approvalLeaseRenewal {
+	// Two clocks run while the release waits: the next ask, every poll interval, and the
+	// next renewal of the lease, every approvalLeaseRenewal whatever the poll interval.
+	// The lease of the last write before the wait covered its hold and the slack: it is
+	// first renewed at the first poll, or after approvalLeaseRenewal if that is sooner.
+	deadline := since.Add(a.timeout())
+	nextAsk := since.Add(a.pollInterval())
+	renewAt := since.Add(min(a.pollInterval(), approvalLeaseRenewal))
+	if !renewed.IsZero() {
+		renewAt = renewed.Add(approvalLeaseRenewal)
+	}
+	for {
+		wake := earliest(nextAsk, deadline, renewAt)
+		if err := pause(x.ctx, x.clock, wake.Sub(x.clock.Now())); err != nil {
+			return x.interrupted(err, "waiting for approval "+a.Function+" "+where)
+		}
+		now := x.clock.Now()
+		if !now.Before(renewAt) {
 			if f := x.write(g.left.version, g.left.weights, approvalLeaseRenewal,
 				"renew the lease on alias "+x.r.Alias+" while waiting for approval "+where); f != nil {
-				stop = f
-				return true, nil
+				return f
 			}
-			renewed = x.clock.Now()
+			renewAt = x.clock.Now().Add(approvalLeaseRenewal)
 		}
-		ask()
-		return decided, nil
-	})
-	switch {
-	case stop != nil || err == nil:
-		return stop
-	case errors.Is(err, errWaitTimedOut):
-		lastText := "no answer could be read"
-		if last.status != "" {
-			lastText = clip(last.String(), maxHookText)
+		if !now.Before(nextAsk) || !now.Before(deadline) {
+			if ask(); decided {
+				return stop
+			}
+			nextAsk = x.clock.Now().Add(a.pollInterval())
 		}
-		x.record(EventTrip, "approval %s gave no decision within %s %s", a.Function, a.timeout(), where)
-		return &failure{
-			cause: fmt.Sprintf("approval %q gave no decision within approval.timeout (%s) %s; its last answer: %s; a wait that runs out counts as a rejection",
-				a.Function, a.timeout(), where, lastText),
-			next: "Approve sooner, or raise approval.timeout (and the create/update timeouts with it), then run terraform apply again to release again.",
+		if !x.clock.Now().Before(deadline) {
+			break
 		}
 	}
-	return x.interrupted(err, "waiting for approval "+a.Function+" "+where)
+	lastText := "no answer could be read"
+	if last.status != "" {
+		lastText = clip(last.String(), maxHookText)
+	}
+	x.record(EventTrip, "approval %s gave no decision within %s %s", a.Function, a.timeout(), where)
+	return &failure{
+		cause: fmt.Sprintf("approval %q gave no decision within approval.timeout (%s) %s; its last answer: %s; a wait that runs out counts as a rejection",
+			a.Function, a.timeout(), where, lastText),
+		next: "Approve sooner, or raise approval.timeout (and the create/update timeouts with it), then run terraform apply again to release again.",
+	}
 }
 
 // askApproval invokes the approval function once (throttling aside). An answer it cannot
@@ -325,6 +340,15 @@ func (x *run) preflightApproval() *failure {
 		return x.apiFailure(err, "read approval function "+a.Function)
 	}
 	return nil
+}
+
+func earliest(t time.Time, more ...time.Time) time.Time {
+	for _, u := range more {
+		if u.Before(t) {
+			t = u
+		}
+	}
+	return t
 }
 
 func reasonSuffix(reason string) string {

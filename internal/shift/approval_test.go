@@ -486,3 +486,50 @@ func TestResolveApproval(t *testing.T) {
 		}
 	})
 }
+
+// A poll interval longer than the lease renewal: the lease is renewed between asks, and
+// the asks keep to the poll interval.
+func TestApprovalRenewsTheLeaseBetweenSparseAsks(t *testing.T) {
+	h := newApprovalHarness(t, func(n int, _ ApprovalPayload) (InvokeResult, error) {
+		if n == 3 {
+			return answer("Approved", "")
+		}
+		return answer("Waiting", "")
+	})
+	var leaseLeft []time.Duration // at every UpdateAlias, how long the alias's lease had left
+	h.aws.beforeUpdate = func(n int, u AliasUpdate) error {
+		if a, ok := h.aws.alias("live"); ok {
+			if l, leased := ParseLease(a.Description); leased {
+				leaseLeft = append(leaseLeft, l.Until.Sub(h.clock.Now()))
+			}
+		}
+		return nil
+	}
+	res, err := h.run(release(withApproval(func(a *Approval) {
+		a.BeforeTrafficIncrease, a.PollInterval, a.Timeout = false, 20*time.Minute, time.Hour
+	})))
+	if err != nil || res.Status != StatusSucceeded {
+		t.Fatalf("status %s err %v", res.Status, err)
+	}
+	var at []time.Duration
+	for _, a := range h.asks {
+		at = append(at, a.at)
+		if left := a.lease.Until.Sub(t0.Add(a.at)); left < DefaultLeaseSlack-approvalLeaseRenewal {
+			t.Errorf("at +%s the lease had %s left", a.at, left)
+		}
+	}
+	// After the 5m hold: asked at once, then every 20m.
+	if want := []time.Duration{5 * time.Minute, 25 * time.Minute, 45 * time.Minute}; !reflect.DeepEqual(at, want) {
+		t.Errorf("asked at %v, want %v", at, want)
+	}
+	// After the step's write: renewals at 5m, 10m … 40m into the wait (8), the promotion,
+	// the end of the lease; before every one of them the lease had not come near running out.
+	if len(leaseLeft) != 10 {
+		t.Errorf("%d alias writes under a lease, want 10: %v", len(leaseLeft), leaseLeft)
+	}
+	for i, left := range leaseLeft {
+		if left < DefaultLeaseSlack-approvalLeaseRenewal {
+			t.Errorf("write %d: the lease had %s left", i+1, left)
+		}
+	}
+}
