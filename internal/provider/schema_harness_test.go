@@ -48,11 +48,12 @@ func objectValue(t *testing.T, typ tftypes.Type, v any) tftypes.Value {
 		if !ok {
 			t.Fatalf("want []any for %s, got %T", tt, v)
 		}
-		elem := tftypes.Type(nil)
-		if l, isList := tt.(tftypes.List); isList {
-			elem = l.ElementType
-		} else {
-			elem = tt.(tftypes.Set).ElementType
+		var elem tftypes.Type
+		switch c := tt.(type) {
+		case tftypes.List:
+			elem = c.ElementType
+		case tftypes.Set:
+			elem = c.ElementType
 		}
 		var elems []tftypes.Value
 		for _, e := range s {

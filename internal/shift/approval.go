@@ -69,7 +69,6 @@ type approvalPoint struct {
 var (
 	beforeTrafficIncrease = approvalPoint{config: "traffic_increase", payload: "TrafficIncrease"}
 	beforePromotion       = approvalPoint{config: "promotion", payload: "Promotion"}
-	approvalPoints        = []approvalPoint{beforeTrafficIncrease, beforePromotion}
 )
 
 func (a *Approval) asks(p approvalPoint) bool {
