@@ -228,49 +228,54 @@ func TestDeploymentPlanTimeValidation(t *testing.T) {
 	s := protoServer(t)
 	typ := resourceSchemaType(t, s)
 	for _, tc := range planCases {
-		t.Run(tc.name, func(t *testing.T) {
-			attrs := baseRelease()
-			for k, v := range tc.attrs {
-				if v == nil {
-					delete(attrs, k)
-					continue
-				}
-				attrs[k] = v
-			}
-			resp, err := s.ValidateResourceConfig(context.Background(), &tfprotov6.ValidateResourceConfigRequest{
-				TypeName: "safelambda_deployment",
-				Config:   dynamicValue(t, typ, attrs),
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			var errs []*tfprotov6.Diagnostic
-			for _, d := range resp.Diagnostics {
-				if d.Severity == tfprotov6.DiagnosticSeverityError {
-					errs = append(errs, d)
-				}
-			}
-			if tc.wantPath == "" {
-				if len(errs) > 0 {
-					t.Fatalf("want no error, got:\n%s", diagSummary(errs))
-				}
-				return
-			}
-			if len(errs) != 1 {
-				t.Fatalf("want exactly one error (on %s), got %d:\n%s", tc.wantPath, len(errs), diagSummary(errs))
-			}
-			d := errs[0]
-			if d.Attribute == nil || d.Attribute.String() != tc.wantPath {
-				t.Errorf("error on %v, want %s:\n%s", d.Attribute, tc.wantPath, diagSummary(errs))
-			}
-			if !strings.Contains(d.Detail, tc.wantText) {
-				t.Errorf("detail %q does not contain %q", d.Detail, tc.wantText)
-			}
-			for _, raw := range []string{`\n`, "time: invalid duration", "strconv."} {
-				if strings.Contains(d.Detail, raw) || strings.Contains(d.Summary, raw) {
-					t.Errorf("message carries %q: %s", raw, d.Detail)
-				}
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { runPlanCase(t, s, typ, tc) })
+	}
+}
+
+// runPlanCase validates one configuration the way Terraform does at plan time and checks
+// its errors against the case.
+func runPlanCase(t *testing.T, s tfprotov6.ProviderServer, typ tftypes.Type, tc planCase) {
+	t.Helper()
+	attrs := baseRelease()
+	for k, v := range tc.attrs {
+		if v == nil {
+			delete(attrs, k)
+			continue
+		}
+		attrs[k] = v
+	}
+	resp, err := s.ValidateResourceConfig(context.Background(), &tfprotov6.ValidateResourceConfigRequest{
+		TypeName: "safelambda_deployment",
+		Config:   dynamicValue(t, typ, attrs),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var errs []*tfprotov6.Diagnostic
+	for _, d := range resp.Diagnostics {
+		if d.Severity == tfprotov6.DiagnosticSeverityError {
+			errs = append(errs, d)
+		}
+	}
+	if tc.wantPath == "" {
+		if len(errs) > 0 {
+			t.Fatalf("want no error, got:\n%s", diagSummary(errs))
+		}
+		return
+	}
+	if len(errs) != 1 {
+		t.Fatalf("want exactly one error (on %s), got %d:\n%s", tc.wantPath, len(errs), diagSummary(errs))
+	}
+	d := errs[0]
+	if d.Attribute == nil || d.Attribute.String() != tc.wantPath {
+		t.Errorf("error on %v, want %s:\n%s", d.Attribute, tc.wantPath, diagSummary(errs))
+	}
+	if !strings.Contains(d.Detail, tc.wantText) {
+		t.Errorf("detail %q does not contain %q", d.Detail, tc.wantText)
+	}
+	for _, raw := range []string{`\n`, "time: invalid duration", "strconv."} {
+		if strings.Contains(d.Detail, raw) || strings.Contains(d.Summary, raw) {
+			t.Errorf("message carries %q: %s", raw, d.Detail)
+		}
 	}
 }

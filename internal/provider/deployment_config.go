@@ -80,6 +80,8 @@ func releaseConfig(raw tftypes.Value, region string) shift.Config {
 		}
 	}
 
+	c.Approval = rd.approval(root["approval"])
+
 	if g, ok := rd.object(at("metric_gates"), root["metric_gates"]); ok {
 		p := at("metric_gates")
 		c.MetricGates = &shift.MetricGatesConfig{

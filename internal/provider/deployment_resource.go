@@ -205,7 +205,7 @@ func (r *deploymentResource) warnLatest(ctx context.Context, config, state deplo
 func sameScheduleInputs(plan, state deploymentModel) bool {
 	return plan.TrafficShift.Equal(state.TrafficShift) && plan.Alarms.Equal(state.Alarms) &&
 		plan.AlarmPollInterval.Equal(state.AlarmPollInterval) && plan.IgnoreAlarms.Equal(state.IgnoreAlarms) &&
-		plan.Hooks.Equal(state.Hooks) && plan.MetricGates.Equal(state.MetricGates)
+		plan.Hooks.Equal(state.Hooks) && plan.MetricGates.Equal(state.MetricGates) && plan.Approval.Equal(state.Approval)
 }
 
 func (r *deploymentResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {

@@ -166,6 +166,7 @@ func (r *deploymentResource) Schema(ctx context.Context, _ resource.SchemaReques
 				},
 			},
 			"metric_gates": metricGatesAttribute(),
+			"approval":     approvalAttribute(),
 			"keep_versions": schema.Int64Attribute{
 				Optional: true,
 				MarkdownDescription: "After a successful release, delete published versions beyond the newest N, never one " +

@@ -202,6 +202,9 @@ func (x *run) release() *failure {
 		}
 		where := fmt.Sprintf("at step %d of %d (%s%% on version %s)", i+1, len(steps), FormatPercent(s.Percent), x.target.Version)
 		if s.Percent > x.percent()+1e-9 {
+			if f := x.approve(beforeTrafficIncrease, i+1, s.Percent); f != nil {
+				return f
+			}
 			weights := map[string]float64{x.target.Version: roundPercent(s.Percent) / 100}
 			if f := x.write(x.previous(), weights, StepDuration(s, x.r.MetricGates), "shift "+where); f != nil {
 				return f
@@ -228,6 +231,9 @@ func (x *run) release() *failure {
 		}
 	}
 
+	if f := x.approve(beforePromotion, 0, 100); f != nil {
+		return f
+	}
 	where := fmt.Sprintf("after promotion (100%% on version %s)", x.target.Version)
 	x.ending = !x.checksAfterPromotion()
 	if f := x.write(x.target.Version, nil, x.hookBound(x.r.PostTrafficHook), "promote "+x.target.Version); f != nil {

@@ -220,7 +220,7 @@ func (x *run) renewLease(next time.Duration, doing string) *failure {
 	if !g.wrote || x.ending || g.left.version == "" {
 		return nil
 	}
-	if !x.clock.Now().Add(next + x.e.leaseSlack()/2).After(x.leaseUntil) {
+	if x.leaseUntil.After(x.clock.Now().Add(next + x.e.leaseSlack()/2)) {
 		return nil
 	}
 	x.record(EventHook, "lease renewed until %s", x.clock.Now().Add(next+x.e.leaseSlack()).UTC().Format(time.RFC3339))

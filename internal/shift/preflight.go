@@ -98,6 +98,9 @@ func (x *run) preflight() *failure {
 		x.hookTimeouts[h.name] = hook.Timeout
 	}
 
+	if f := x.preflightApproval(); f != nil {
+		return f
+	}
 	if f := x.preflightGates(); f != nil {
 		return f
 	}

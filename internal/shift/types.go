@@ -26,6 +26,8 @@ type Release struct {
 	PreTrafficHook  string // function name or ARN; "" for none
 	PostTrafficHook string
 
+	Approval *Approval // nil for none; see approval.go
+
 	MetricGates  *MetricGates // nil for none
 	KeepVersions int          // 0: keep every version
 

@@ -138,6 +138,8 @@ func validateRelease(r Release, unknown func([]any) bool) []FieldError {
 		}
 	}
 
+	errs = append(errs, validateApproval(r.Approval)...)
+
 	if r.KeepVersions < 0 && !unknown([]any{"keep_versions"}) {
 		add([]any{"keep_versions"}, "Invalid keep_versions", "keep_versions must be at least 1 (or unset to keep every version), got %d", r.KeepVersions)
 	}
@@ -407,6 +409,7 @@ type Config struct {
 	IgnorePollAlarmFailure bool
 
 	Hooks       *HooksConfig
+	Approval    *ApprovalConfig
 	MetricGates *MetricGatesConfig
 	// KeepVersions is nil when unset.
 	KeepVersions *int64
@@ -627,6 +630,20 @@ func (c Config) Resolve() (Resolved, []FieldError) {
 		}
 	}
 
+	// Approval (approval.go).
+	approvalComplete := !unknown([]any{"approval"})
+	if c.Approval != nil {
+		var steps *bool
+		if complete {
+			has := len(r.Schedule.Steps) > 0
+			steps = &has
+		}
+		a, acomplete, aerrs := resolveApproval(c.Approval, steps, unknown)
+		errs = append(errs, aerrs...)
+		r.Approval, approvalComplete = a, acomplete
+	}
+	out.Complete = out.Complete && approvalComplete
+
 	// Metric gates.
 	if g := c.MetricGates; g != nil {
 		gates, complete, gerrs := resolveGates(g, unknown)
@@ -646,7 +663,7 @@ func (c Config) Resolve() (Resolved, []FieldError) {
 
 	// The rules shared with hand-built releases (alias, poll interval, alarms, gates).
 	for _, e := range validateRelease(*r, unknown) {
-		if len(e.Path) > 0 && (e.Path[0] == "function_name" || e.Path[0] == "keep_versions") {
+		if len(e.Path) > 0 && (e.Path[0] == "function_name" || e.Path[0] == "keep_versions" || e.Path[0] == "approval") {
 			continue // checked above with the configuration's own words
 		}
 		if len(e.Path) > 1 && e.Path[0] == "metric_gates" && e.Path[1] == "max_p99_duration" {
@@ -699,6 +716,11 @@ func (c Config) Resolve() (Resolved, []FieldError) {
 			break
 		}
 	}
+	if complete && approvalComplete && len(errs) == 0 && !unknown([]any{"timeouts"}) && !unknown([]any{"timeouts", "create"}) && !unknown([]any{"timeouts", "update"}) {
+		if e := checkApprovalTimeout(c, out); e != nil {
+			fail(*e)
+		}
+	}
 	if len(errs) > 0 {
 		out.Complete = false
 	}
@@ -716,11 +738,11 @@ func suggestTimeout(need time.Duration) string {
 func (c Config) resolveShift(unknown func([]any) bool) (Schedule, bool, []FieldError) {
 	root := []any{"traffic_shift"}
 	s := c.Shift
+	if unknown(root) { // before the nil check: an unknown traffic_shift reads as nil
+		return Schedule{}, false, nil
+	}
 	if s == nil {
 		return Schedule{Name: allAtOnce}, true, nil
-	}
-	if unknown(root) {
-		return Schedule{}, false, nil
 	}
 	// A kind not known yet may turn out null: conflicts are judged among the known ones.
 	var set []string
