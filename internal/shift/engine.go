@@ -84,6 +84,7 @@ type run struct {
 	metricsSeen   string        // what the metric gates last saw, for the success message
 	tripRecorded  bool          // the timeline already says what stopped the release
 	restoreAlarms restoreAlarms // what a restore's alarm check read, for its caller
+	events        *eventSender  // nil when the release puts no events
 }
 
 func (e *Engine) newRun(ctx context.Context, r Release) *run {
@@ -92,6 +93,7 @@ func (e *Engine) newRun(ctx context.Context, r Release) *run {
 	x.interval = pollInterval(r)
 	x.guard = newGuard(e.AWS, x.clock, r.Function, r.Alias)
 	x.guard.description = x.leaseFor
+	x.events = e.eventSender(r)
 	return x
 }
 
@@ -289,6 +291,7 @@ func (x *run) handleSplit() *failure {
 	x.advance(phasePrepared)
 	x.record(EventRollback, "alias %s was left split at %s; restored %s with no weights before releasing %s",
 		x.r.Alias, left, x.previous(), x.target.Version)
+	x.announceRollback(fmt.Sprintf("alias %s was left split at %s by an earlier release", x.r.Alias, left))
 	return nil
 }
 
@@ -392,6 +395,7 @@ func (x *run) finish(f *failure) (Result, error) {
 			case out.done && (x.phase.trafficMoved() || out.moved):
 				x.res.Status = StatusRolledBack
 				liveNote = "rolled back"
+				x.announceRollback(f.cause)
 			case out.done: // the failed write had not landed: nothing moved
 				liveNote = "unchanged"
 			case out.drift != nil:
