@@ -32,6 +32,7 @@ type deploymentModel struct {
 	IgnorePollAlarmFailure   types.Bool     `tfsdk:"ignore_poll_alarm_failure"`
 	Hooks                    types.Object   `tfsdk:"hooks"`
 	MetricGates              types.Object   `tfsdk:"metric_gates"`
+	Events                   types.Object   `tfsdk:"events"`
 	KeepVersions             types.Int64    `tfsdk:"keep_versions"`
 	SkipDestroy              types.Bool     `tfsdk:"skip_destroy"`
 	Timeouts                 timeouts.Value `tfsdk:"timeouts"`
