@@ -3,6 +3,7 @@ package provider
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -154,14 +155,20 @@ func TestAccEvents_rollbackReadFromQueue(t *testing.T) {
 					plancheck.ExpectUnknownValue(res, tfjsonpath.New("events").AtMapKey("event_bus")),
 				}},
 				ConfigStateChecks: []statecheck.StateCheck{expectVersion("1"), expectStatus("Succeeded")},
-				Check: func(*terraform.State) error {
+				Check: func(s *terraform.State) error {
 					id, err := checkEvents(q.Drain(t), fn, []wantEvent{
 						{detailType: "Release Started", event: "started", status: "InProgress", target: "1", live: "", percent: 0},
 						{detailType: "Release Promoted", event: "promoted", status: "InProgress", target: "1", live: "1", percent: 100},
 						{detailType: "Release Finished", event: "finished", status: "Succeeded", target: "1", live: "1", percent: 100},
 					})
+					if err != nil {
+						return err
+					}
+					if inState := s.RootModule().Resources[res].Primary.Attributes["last_deployment.id"]; id != inState {
+						return fmt.Errorf("the events' release_id %q is not last_deployment.id %q", id, inState)
+					}
 					firstID = id
-					return err
+					return nil
 				},
 			},
 			{
@@ -201,4 +208,26 @@ func TestAccEvents_rollbackReadFromQueue(t *testing.T) {
 			},
 		},
 	})
+}
+
+// The Operating releases guide's example (chat through AWS Chatbot, paging through a
+// PagerDuty API destination) is valid against hashicorp/aws and this provider's schemas.
+func TestAccEvents_guideExampleValidates(t *testing.T) {
+	acctest.PreCheck(t)
+	mirror := acctest.AWSMirror()
+	if mirror == "" {
+		t.Skip("no filesystem mirror with hashicorp/aws (set SAFELAMBDA_TF_MIRROR): validating the guide's example needs one")
+	}
+	example, err := os.ReadFile("../../examples/guides/operating-releases/events.tf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, _ := e2eWorkdir(t, mirror, string(example))
+	out, err := w.Run(t.Context(), "validate")
+	if err != nil {
+		t.Fatalf("the guide's example does not validate: %v\n%s", err, out)
+	}
+	if !strings.Contains(out.String(), "The configuration is valid") {
+		t.Fatalf("validate said:\n%s", out)
+	}
 }
