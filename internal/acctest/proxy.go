@@ -415,6 +415,7 @@ var (
 
 var servicesByScope = map[string]string{
 	"lambda": "Lambda", "monitoring": "CloudWatch", "sts": "STS", "iam": "IAM", "logs": "CloudWatchLogs",
+	"events": "EventBridge", "sqs": "SQS",
 }
 
 func scopeService(auth string) string {

@@ -62,11 +62,14 @@ var badInputs = []badInput{
 	{name: "alarm in another account", resource: `function_name = "arn:aws:lambda:us-east-1:123456789012:function:f"` + "\n" + `alias = "live"` + "\n" + `version = "1"` + "\n" + `alarms = ["arn:aws:cloudwatch:us-east-1:999999999999:alarm:errors"]`, want: `(?s)Alarm in another account`},
 	{name: "misspelled hooks key", resource: withRelease(`hooks = { pretraffic = "smoke" }`), want: `(?s)Empty hooks.*misspelled key`},
 	{name: "keep_versions zero", resource: withRelease(`keep_versions = 0`), want: `(?s)keep_versions must be at least 1`},
+	{name: "event bus in another region", resource: withRelease(`events = { event_bus = "arn:aws:events:eu-west-1:123456789012:event-bus/releases" }`), want: `(?s)events.event_bus.*a bus in eu-west-1, but this provider works in us-east-1`},
+	{name: "event bus without a name", resource: withRelease(`events = {}`), want: `(?s)event_bus.*required`},
 	// provider block
 	{name: "provider region", provider: `region = "Frankfurt"`, want: `(?s)region.*AWS region name`},
 	{name: "provider role ARN", provider: `assume_role { role_arn = "deployer" }`, want: `(?s)role_arn.*IAM role ARN`},
 	{name: "provider role duration range", provider: `assume_role {` + "\n" + `role_arn = "arn:aws:iam::123456789012:role/d"` + "\n" + `duration = "24h"` + "\n}", want: `(?s)duration.*between 15m0s and 12h0m0s`},
 	{name: "provider endpoint", provider: `endpoints { lambda = "localhost:5000" }`, want: `(?s)lambda.*absolute http`},
+	{name: "provider events endpoint", provider: `endpoints { events = "localhost:5000" }`, want: `(?s)events.*absolute http`},
 	{name: "provider max_retries", provider: `max_retries = -1`, want: `(?s)max_retries.*between 0 and 100`},
 	{name: "provider secret without key", provider: `secret_key = "s"`, want: `(?s)secret_key.*access_key`},
 }

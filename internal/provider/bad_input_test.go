@@ -161,6 +161,12 @@ var planCases = []planCase{
 	{"hook name with space", map[string]any{"hooks": map[string]any{"post_traffic": "smoke test"}}, attrAt("hooks", "post_traffic"), "1 to 64 letters"},
 	{"hook qualified", map[string]any{"hooks": map[string]any{"pre_traffic": "smoke:live"}}, attrAt("hooks", "pre_traffic"), "give the function alone"},
 	{"hook ARN ok", map[string]any{"hooks": map[string]any{"pre_traffic": "arn:aws:lambda:us-east-1:123456789012:function:smoke"}}, "", ""},
+	// events
+	{"event bus with space", map[string]any{"events": map[string]any{"event_bus": "my bus"}}, attrAt("events", "event_bus"), "1 to 256 letters"},
+	{"event bus empty", map[string]any{"events": map[string]any{"event_bus": ""}}, attrAt("events", "event_bus"), `write "default"`},
+	{"event bus ARN of a topic", map[string]any{"events": map[string]any{"event_bus": "arn:aws:sns:us-east-1:123456789012:releases"}}, attrAt("events", "event_bus"), "event bus name or ARN"},
+	{"event bus default ok", map[string]any{"events": map[string]any{"event_bus": "default"}}, "", ""},
+	{"event bus ARN ok", map[string]any{"events": map[string]any{"event_bus": "arn:aws:events:us-east-1:123456789012:event-bus/releases"}}, "", ""},
 	// metric gates
 	{"empty metric_gates", map[string]any{"metric_gates": map[string]any{}}, attrAt("metric_gates"), "misspelled key"},
 	{"confidence alone", map[string]any{"metric_gates": map[string]any{"confidence": 0.9}}, attrAt("metric_gates"), "needs at least one of"},
@@ -195,6 +201,8 @@ var planCases = []planCase{
 	{"unknown kind beside a known one", map[string]any{"traffic_shift": map[string]any{"preset": unknown, "canary": iv(10, "1m")}}, "", ""},
 	{"unknown hooks", map[string]any{"hooks": unknown}, "", ""},
 	{"unknown hook", map[string]any{"hooks": map[string]any{"pre_traffic": unknown}}, "", ""},
+	{"unknown events", map[string]any{"events": unknown}, "", ""},
+	{"unknown event bus", map[string]any{"events": map[string]any{"event_bus": unknown}}, "", ""},
 	{"unknown metric_gates", map[string]any{"metric_gates": unknown}, "", ""},
 	{"unknown gate", map[string]any{"metric_gates": map[string]any{"max_error_rate": unknown}}, "", ""},
 	{"unknown timeouts", map[string]any{"timeouts": unknown}, "", ""},

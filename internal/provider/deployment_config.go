@@ -94,6 +94,10 @@ func releaseConfig(raw tftypes.Value, region string) shift.Config {
 		}
 	}
 
+	if e, ok := rd.object(at("events"), root["events"]); ok {
+		c.Events = &shift.EventsConfig{EventBus: rd.str([]any{"events", "event_bus"}, e["event_bus"])}
+	}
+
 	if t, ok := rd.object(at("timeouts"), root["timeouts"]); ok {
 		c.Timeouts = map[string]string{}
 		for _, name := range []string{"create", "update", "delete"} {

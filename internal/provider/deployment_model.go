@@ -33,6 +33,7 @@ type deploymentModel struct {
 	Hooks                    types.Object   `tfsdk:"hooks"`
 	MetricGates              types.Object   `tfsdk:"metric_gates"`
 	Approval                 types.Object   `tfsdk:"approval"`
+	Events                   types.Object   `tfsdk:"events"`
 	KeepVersions             types.Int64    `tfsdk:"keep_versions"`
 	SkipDestroy              types.Bool     `tfsdk:"skip_destroy"`
 	Timeouts                 timeouts.Value `tfsdk:"timeouts"`

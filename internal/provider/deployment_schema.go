@@ -167,6 +167,21 @@ func (r *deploymentResource) Schema(ctx context.Context, _ resource.SchemaReques
 			},
 			"metric_gates": metricGatesAttribute(),
 			"approval":     approvalAttribute(),
+			"events": schema.SingleNestedAttribute{
+				Optional: true,
+				MarkdownDescription: "Put an event on an Amazon EventBridge bus at each moment of a release: started, each step, " +
+					"each trip, a rollback, the promotion and the end (source `safelambda`, detail-types `Release Started`, " +
+					"`Release Step`, `Release Tripped`, `Release Rolled Back`, `Release Promoted`, `Release Finished`). " +
+					"Events never block or fail a release: one that cannot be put is tried again with the next and at the end, " +
+					"then reported as a warning. Needs `events:PutEvents` on the bus. The detail schema and examples are in the " +
+					"Operating releases guide.",
+				Attributes: map[string]schema.Attribute{
+					"event_bus": schema.StringAttribute{
+						Required:            true,
+						MarkdownDescription: "Name or ARN of the event bus, in the provider's region: `\"default\"` for the account's default bus, or `aws_cloudwatch_event_bus.x.name`.",
+					},
+				},
+			},
 			"keep_versions": schema.Int64Attribute{
 				Optional: true,
 				MarkdownDescription: "After a successful release, delete published versions beyond the newest N, never one " +

@@ -165,6 +165,8 @@ type AWS struct {
 	Metrics   Metrics // nil when no metric gates are configured
 	// Consumers guards keep_versions; nil (engine tests only) means no version has any.
 	Consumers Consumers
+	// Events puts release events on Release.EventBus; nil puts none.
+	Events EventBus
 }
 
 // Metrics reads CloudWatch metric data (one GetMetricData call per poll). Used by

@@ -98,6 +98,7 @@ type run struct {
 	tripRecorded  bool          // the timeline already says what stopped the release
 	restoreAlarms restoreAlarms // what a restore's alarm check read, for its caller
 	restoreRule   Previous      // where a restore went and why, for its caller
+	events        *eventSender  // nil when the release puts no events
 }
 
 func (e *Engine) newRun(ctx context.Context, r Release) *run {
@@ -106,6 +107,7 @@ func (e *Engine) newRun(ctx context.Context, r Release) *run {
 	x.interval = pollInterval(r)
 	x.guard = newGuard(e.AWS, x.clock, r.Function, r.Alias)
 	x.guard.description = x.leaseFor
+	x.events = e.eventSender(r)
 	return x
 }
 
@@ -310,6 +312,7 @@ func (x *run) handleSplit() *failure {
 	x.advance(phasePrepared)
 	x.record(EventRollback, "alias %s was left split at %s; restored %s with no weights before releasing %s",
 		x.r.Alias, left, x.previous(), x.target.Version)
+	x.announceRollback(fmt.Sprintf("alias %s was left split at %s by an earlier release", x.r.Alias, left))
 	return nil
 }
 
@@ -418,6 +421,7 @@ func (x *run) finish(f *failure) (Result, error) {
 				if adoptedOnly {
 					liveNote = fmt.Sprintf("rolled back: the split %s left by %s, which was interrupted, is undone", *x.split, x.interruptedRelease())
 				}
+				x.announceRollback(f.cause)
 			case out.done: // the failed write had not landed: nothing moved
 				liveNote = "unchanged"
 			case out.drift != nil:

@@ -35,6 +35,10 @@ type Release struct {
 	// release can tell when another configuration released onto the same alias since.
 	LastDeploymentID string
 
+	// EventBus names the event bus (name or ARN) the release puts its events on; "" for
+	// none. See events.go.
+	EventBus string
+
 	// RollbackTimeout bounds the rollback, which runs detached from the caller's context.
 	// Zero means DefaultRollbackTimeout.
 	RollbackTimeout time.Duration

@@ -411,6 +411,7 @@ type Config struct {
 	Hooks       *HooksConfig
 	Approval    *ApprovalConfig
 	MetricGates *MetricGatesConfig
+	Events      *EventsConfig
 	// KeepVersions is nil when unset.
 	KeepVersions *int64
 
@@ -651,6 +652,8 @@ func (c Config) Resolve() (Resolved, []FieldError) {
 		r.MetricGates = gates
 		out.Complete = out.Complete && complete
 	}
+
+	errs = append(errs, resolveEvents(c.Events, c.Region, unknown, r)...)
 
 	if c.KeepVersions != nil && !unknown([]any{"keep_versions"}) {
 		if *c.KeepVersions < 1 {
