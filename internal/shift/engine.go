@@ -99,6 +99,10 @@ type run struct {
 	restoreAlarms restoreAlarms // what a restore's alarm check read, for its caller
 	restoreRule   Previous      // where a restore went and why, for its caller
 	events        *eventSender  // nil when the release puts no events
+	// key is this alias's member label in a group release; group is set on a group's
+	// lead member (it runs the group's hooks).
+	key   string
+	group *group
 }
 
 func (e *Engine) newRun(ctx context.Context, r Release) *run {
@@ -154,6 +158,9 @@ func (e *Engine) newID() string {
 // context detached from ctx. Result is filled in on every outcome; the error, when not
 // nil, is a *ReleaseError.
 func (e *Engine) Run(ctx context.Context, r Release) (Result, error) {
+	if len(r.Members) > 0 {
+		return e.runGroup(ctx, r)
+	}
 	r.CodeSha256 = canonicalCodeSha256(r.CodeSha256) // a hand-built Release may spell a digest "sha256:…"
 	x := e.newRun(ctx, r)
 	return x.finish(x.release())

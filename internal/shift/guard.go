@@ -91,6 +91,9 @@ type aliasGuard struct {
 	alias    string
 	// description, when set, gives the description a write of version carries (the lease).
 	description func(version string, next time.Duration) *string
+	// pace, when set, is waited on before every write (a group's shared pacing), and a
+	// throttled write is then tried again (see groupThrottleRetries).
+	pace func(ctx context.Context) error
 
 	found   *Alias      // as the first read found it; nil when it did not exist
 	left    aliasShape  // as this release last left it (as found until it writes)
@@ -226,7 +229,7 @@ func (g *aliasGuard) update(ctx context.Context, rev, version string, weights ma
 	if g.description != nil {
 		u.Description = g.description(version, next)
 	}
-	a, err := g.aliases.UpdateAlias(ctx, u)
+	a, err := g.paced(ctx, func() (Alias, error) { return g.aliases.UpdateAlias(ctx, u) })
 	if errors.Is(err, ErrConflict) {
 		g.pending = nil // refused: it did not land
 		d := &driftError{conflict: true, left: g.left, wrote: g.wrote}
@@ -260,7 +263,7 @@ func (g *aliasGuard) create(ctx context.Context, version string, next time.Durat
 			desc = *d
 		}
 	}
-	a, err := g.aliases.CreateAlias(ctx, g.function, g.alias, version, desc)
+	a, err := g.paced(ctx, func() (Alias, error) { return g.aliases.CreateAlias(ctx, g.function, g.alias, version, desc) })
 	if errors.Is(err, ErrAlreadyExists) || errors.Is(err, ErrConflict) {
 		d := &driftError{left: g.left}
 		if now, rerr := g.read(ctx); rerr == nil {
@@ -357,7 +360,7 @@ func (g *aliasGuard) remove(ctx context.Context) error {
 	if !g.left.matches(cur) && !transientOf(g.left, cur) {
 		return g.drift(&cur)
 	}
-	if err := g.aliases.DeleteAlias(ctx, g.function, g.alias); err != nil && !errors.Is(err, ErrNotFound) {
+	if _, err := g.paced(ctx, func() (Alias, error) { return Alias{}, g.aliases.DeleteAlias(ctx, g.function, g.alias) }); err != nil && !errors.Is(err, ErrNotFound) {
 		return err
 	}
 	if _, err = g.read(ctx); errors.Is(err, ErrNotFound) {
@@ -378,4 +381,34 @@ func (g *aliasGuard) seenText() string {
 		return "serves version " + shapeOf(*g.seen).String()
 	}
 	return "could not be read"
+}
+
+// A group's write refused with a throttle (429 TooManyRequestsException, after the SDK's
+// own retries) did not run: it is tried again up to groupThrottleRetries times, backing
+// off from groupThrottleBackoff on the engine's clock and waiting for the pacer again.
+const (
+	groupThrottleRetries = 4
+	groupThrottleBackoff = time.Second
+)
+
+// paced runs one alias write: as it is without a pacer, else after the pacer lets it
+// go, tried again while throttled.
+func (g *aliasGuard) paced(ctx context.Context, call func() (Alias, error)) (Alias, error) {
+	if g.pace == nil {
+		return call()
+	}
+	backoff := groupThrottleBackoff
+	for attempt := 0; ; attempt++ {
+		if err := g.pace(ctx); err != nil {
+			return Alias{}, err
+		}
+		a, err := call()
+		if !errors.Is(err, ErrThrottled) || attempt >= groupThrottleRetries {
+			return a, err
+		}
+		if perr := pause(ctx, g.clock, backoff); perr != nil {
+			return Alias{}, err
+		}
+		backoff *= 2
+	}
 }
