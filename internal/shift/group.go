@@ -119,7 +119,10 @@ func (e *Engine) runGroup(ctx context.Context, r Release) (Result, error) {
 	g := &group{e: &ge, ctx: ctx, r: r, pacer: newWritePacer(r.WritesPerSecond, e.clock())}
 	for i, m := range r.Members {
 		x := ge.newRun(ctx, memberRelease(r, m, i == 0))
-		x.guard.pace = g.pacer.wait
+		if len(r.Members) > 1 {
+			// One alias's writes are sequential already; a group's run concurrently.
+			x.guard.pace = g.pacer.wait
+		}
 		x.key = m.Key
 		if x.key == "" {
 			x.key = m.Function + ":" + m.Alias
@@ -187,7 +190,7 @@ func (g *group) release() *failure {
 			}
 		}
 	}
-	var pending []*run
+	var pending, existing []*run
 	for _, x := range g.members {
 		gd := x.guard
 		if gd.exists() && gd.left.version == x.target.Version && len(nonZero(gd.left.weights)) == 0 {
@@ -195,28 +198,22 @@ func (g *group) release() *failure {
 			continue
 		}
 		pending = append(pending, x)
+		if gd.exists() {
+			existing = append(existing, x)
+		}
 	}
 	if len(pending) == 0 {
 		return nil
 	}
 	lead := g.lead
-	ending := true
-	for _, x := range pending {
-		if x.checksAfterPromotion() {
-			ending = false
-		}
-	}
-	if lead.r.PostTrafficHook != "" {
-		ending = false
-	}
 
-	// A hook or a resumed hold before the first write: every pending alias carries the
-	// lease meanwhile.
+	// A hook, or a resumed hold, comes before the first write: the lease says every
+	// pending alias is taken meanwhile.
 	if lead.r.PreTrafficHook != "" || anyShifting(pending) {
 		next := lead.hookBound(lead.r.PreTrafficHook)
-		if x, f := g.each(pending, func(x *run) *failure {
+		if x, f := g.each(existing, func(x *run) *failure {
 			gd := x.guard
-			if !gd.exists() || gd.wrote {
+			if gd.wrote || lead.r.PreTrafficHook == "" && x.phase != phaseShifting {
 				return nil
 			}
 			n := next
@@ -236,78 +233,125 @@ func (g *group) release() *failure {
 		return g.fail(lead, f)
 	}
 
-	var existing []*run
-	for _, x := range pending {
-		if x.guard.exists() {
-			existing = append(existing, x)
-		}
-	}
 	steps := g.r.Schedule.Steps
 	for i, s := range steps {
-		var movers []*run
+		var movers, again []*run
 		for _, x := range existing {
-			if s.Percent > x.percent()+1e-9 {
+			switch {
+			case s.Percent > x.percent()+1e-9:
 				movers = append(movers, x)
+			case s.Percent > x.percent()-1e-9:
+				again = append(again, x)
 			}
 		}
-		held := false
-		for _, x := range existing {
-			if s.Percent > x.percent()-1e-9 {
-				held = true
-			}
+		if len(movers)+len(again) == 0 {
+			continue // resumed past this step
 		}
-		if !held {
-			continue // every member resumed past this step
-		}
-		where := fmt.Sprintf("at step %d of %d (%s%% on the new versions)", i+1, len(steps), FormatPercent(s.Percent))
 		if len(movers) > 0 {
 			if f := lead.approve(beforeTrafficIncrease, i+1, s.Percent); f != nil {
 				return g.fail(lead, f)
 			}
 			if x, f := g.each(movers, func(x *run) *failure {
 				weights := map[string]float64{x.target.Version: roundPercent(s.Percent) / 100}
-				mwhere := fmt.Sprintf("at step %d of %d (%s%% on version %s)", i+1, len(steps), FormatPercent(s.Percent), x.target.Version)
-				if f := x.write(x.previous(), weights, StepDuration(s, x.r.MetricGates), "shift alias "+x.r.Alias+" "+mwhere); f != nil {
+				if f := x.write(x.previous(), weights, StepDuration(s, x.r.MetricGates), "shift "+g.stepWhere(x, i, s.Percent)); f != nil {
 					return f
 				}
 				x.advance(phaseShifting)
-				x.record(EventShift, "%s%% → %s on alias %s (step %d of %d, hold %s)", FormatPercent(s.Percent), x.target.Version, x.r.Alias, i+1, len(steps), s.Hold)
+				x.record(EventShift, "%s%% → %s%s (step %d of %d, hold %s)", FormatPercent(s.Percent), x.target.Version, g.onAlias(x), i+1, len(steps), s.Hold)
 				return nil
 			}); f != nil {
 				return g.fail(x, f)
 			}
 		}
-		if f := g.hold(s, existing, where); f != nil {
+		for _, x := range again {
+			// Resumed at this very step: how long it was held before the interruption is
+			// unknown, so it is held in full again before traffic moves on.
+			x.record(EventShift, "%s%% → %s already%s (step %d of %d): holding it again for %s", FormatPercent(s.Percent), x.target.Version, g.onAlias(x), i+1, len(steps), s.Hold)
+		}
+		if f := g.hold(s, existing, func(x *run) string { return g.stepWhere(x, i, s.Percent) }); f != nil {
 			return f
 		}
 	}
+	if n := len(steps); n > 0 {
+		// Resumed above every step of this schedule (it changed since): hold what is
+		// live as long as the last step before promoting.
+		last := steps[n-1]
+		var above []*run
+		for _, x := range existing {
+			if p := x.percent(); p > last.Percent+1e-9 && p < 100 {
+				above = append(above, x)
+				x.record(EventShift, "%s%% → %s already%s, above the last step: holding it for %s", FormatPercent(p), x.target.Version, g.onAlias(x), last.Hold)
+			}
+		}
+		if len(above) > 0 {
+			if f := g.hold(last, existing, func(x *run) string {
+				return fmt.Sprintf("at %s%% on version %s%s (resumed above the last step)", FormatPercent(x.percent()), x.target.Version, g.onAlias(x))
+			}); f != nil {
+				return f
+			}
+		}
+	}
 
-	if f := lead.approve(beforePromotion, 0, 100); f != nil {
-		return g.fail(lead, f)
+	if len(existing) > 0 {
+		if f := lead.approve(beforePromotion, 0, 100); f != nil {
+			return g.fail(lead, f)
+		}
+	}
+	ending := lead.r.PostTrafficHook == ""
+	for _, x := range pending {
+		if len(x.gates) > 0 {
+			ending = false
+		}
 	}
 	for _, x := range pending {
 		x.ending = ending
 	}
 	if x, f := g.each(pending, func(x *run) *failure {
 		if !x.guard.exists() {
-			return x.createAlias()
+			return x.createAlias(lead.hookBound(lead.r.PostTrafficHook))
 		}
-		if f := x.write(x.target.Version, nil, lead.hookBound(lead.r.PostTrafficHook), "promote "+x.target.Version+" on alias "+x.r.Alias); f != nil {
+		if f := x.write(x.target.Version, nil, lead.hookBound(lead.r.PostTrafficHook), "promote "+x.target.Version+g.onAlias(x)); f != nil {
 			return f
 		}
 		x.advance(phasePromoted)
-		x.record(EventPromote, "100%% → %s on alias %s (was %s)", x.target.Version, x.r.Alias, x.previous())
+		x.record(EventPromote, "100%% → %s%s (was %s)", x.target.Version, g.onAlias(x), x.previous())
 		return nil
 	}); f != nil {
 		return g.fail(x, f)
 	}
+	where := ""
 	for _, x := range pending {
-		where := fmt.Sprintf("after promotion (100%% on version %s of alias %s)", x.target.Version, x.r.Alias)
+		where = g.promotedWhere(x)
 		if f := x.checkGates(where); f != nil {
 			return g.fail(x, f)
 		}
 	}
-	return g.fail(lead, lead.runHook(postTraffic, lead.r.PostTrafficHook, "after promotion of every member"))
+	if len(g.members) > 1 {
+		where = "after promotion of every member"
+	}
+	return g.fail(lead, lead.runHook(postTraffic, lead.r.PostTrafficHook, where))
+}
+
+// onAlias names the alias in a group's wording (" on alias live"); a release of one
+// alias says it once, in preflight.
+func (g *group) onAlias(x *run) string {
+	if len(g.members) == 1 {
+		return ""
+	}
+	return " on alias " + x.r.Alias
+}
+
+// stepWhere says where member x is at step i (0-based): "at step 1 of 2 (10% on version 4)".
+func (g *group) stepWhere(x *run, i int, percent float64) string {
+	return fmt.Sprintf("at step %d of %d (%s%% on version %s%s)", i+1, len(g.r.Schedule.Steps), FormatPercent(percent), x.target.Version, g.onAlias(x))
+}
+
+// promotedWhere says where member x is once it takes all the traffic.
+func (g *group) promotedWhere(x *run) string {
+	if x.guard.created {
+		return fmt.Sprintf("after creating the alias (100%% on version %s%s)", x.target.Version, g.onAlias(x))
+	}
+	return fmt.Sprintf("after promotion (100%% on version %s%s)", x.target.Version, g.onAlias(x))
 }
 
 func anyShifting(ms []*run) bool {
@@ -337,7 +381,7 @@ func (g *group) checkDistinct() *failure {
 
 // hold keeps every member's weights for step s, polling every member's gates at its start
 // and every poll interval; the hold is as long as the longest member's step.
-func (g *group) hold(s Step, ms []*run, where string) *failure {
+func (g *group) hold(s Step, ms []*run, where func(*run) string) *failure {
 	clock := g.lead.clock
 	start := clock.Now()
 	var d time.Duration
@@ -355,11 +399,11 @@ func (g *group) hold(s Step, ms []*run, where string) *failure {
 	deadline := start.Add(d)
 	for first := true; ; first = false {
 		if err := g.ctx.Err(); err != nil {
-			return g.fail(g.lead, g.lead.interrupted(err, "the hold "+where))
+			return g.fail(g.lead, g.lead.interrupted(err, "the hold "+where(g.lead)))
 		}
 		for _, x := range ms {
 			at := checkpoint{
-				where:     fmt.Sprintf("on alias %s %s", x.r.Alias, where),
+				where:     where(x),
 				holding:   true,
 				stepStart: start,
 				hold:      s.Hold,
@@ -380,22 +424,26 @@ func (g *group) hold(s Step, ms []*run, where string) *failure {
 			wait = min(interval, left)
 		}
 		if err := pause(g.ctx, clock, wait); err != nil {
-			return g.fail(g.lead, g.lead.interrupted(err, "the hold "+where))
+			return g.fail(g.lead, g.lead.interrupted(err, "the hold "+where(g.lead)))
 		}
 	}
 }
 
-// createAlias creates a member's alias on its target at promotion: a member with no
-// alias yet has nothing to shift from, so it joins the group when the others take all
-// the traffic. A rollback deletes it.
-func (x *run) createAlias() *failure {
-	a, err := x.guard.create(x.ctx, x.target.Version, x.hookBound(x.r.PostTrafficHook))
+// createAlias creates a member's alias on its target at promotion: with no previous
+// version there is nothing to shift from, so it joins when the others take all the
+// traffic. Gates and the post_traffic hook still judge it; a rollback deletes it.
+func (x *run) createAlias(next time.Duration) *failure {
+	a, err := x.guard.create(x.ctx, x.target.Version, next)
 	var d *driftError
 	if errors.As(err, &d) {
+		now := "exists now"
+		if d.found != nil {
+			now = "now serves " + shapeOf(*d.found).String()
+		}
 		return &failure{
-			cause: fmt.Sprintf("alias %s of %s was created by someone else while this release ran (Lambda: alias already exists)", x.r.Alias, x.r.Function),
-			drift: fmt.Sprintf("alias %s did not exist at preflight but exists now; it was created outside this release, which stopped without touching it.", x.r.Alias),
-			next:  nextDrift,
+			cause: fmt.Sprintf("alias %s was created by someone else while this release ran (Lambda: alias already exists)", x.r.Alias),
+			drift: fmt.Sprintf("alias %s did not exist at preflight but %s; it was created outside this release, which stopped without touching it.", x.r.Alias, now),
+			next:  "Another resource or pipeline manages this alias too: give each safelambda_deployment its own alias, or import the alias (terraform import) instead of creating it. " + nextDrift,
 			err:   ErrAlreadyExists,
 		}
 	}
@@ -406,7 +454,7 @@ func (x *run) createAlias() *failure {
 	if a.ARN != "" {
 		x.res.AliasARN = a.ARN
 	}
-	x.record(EventPromote, "created alias %s on %s (first release of this member)", x.r.Alias, x.target.Version)
+	x.record(EventPromote, "created alias %s on %s (first release: nothing to shift from)", x.r.Alias, x.target.Version)
 	return nil
 }
 
@@ -414,6 +462,12 @@ func (x *run) createAlias() *failure {
 // a failure every member that moved rolls back, concurrently and paced, each with the
 // rollback's own budget. The group's Result lists every member's.
 func (g *group) finish(f *failure) (Result, error) {
+	if len(g.members) == 1 {
+		x := g.members[0]
+		res, err := x.finish(f)
+		res.Members = []MemberResult{{Key: x.key, Result: res}}
+		return res, err
+	}
 	if f != nil {
 		g.adoptUnread()
 	}

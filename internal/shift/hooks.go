@@ -66,8 +66,8 @@ type HookPayload struct {
 	CurrentVersion                string `json:"CurrentVersion"` // "" on a first release
 	TargetVersion                 string `json:"TargetVersion"`
 	TargetVersionARN              string `json:"TargetVersionArn"`
-	// Members lists every member of a group release (the fields above are its first
-	// member's); absent for a release of one alias.
+	// Members lists every member of a group release of several aliases (the fields
+	// above are its first member's); absent for a release of one alias.
 	Members []HookMember `json:"Members,omitempty"`
 }
 
@@ -83,8 +83,8 @@ type HookMember struct {
 
 // hookMembers lists a group's members for the hook payload (nil outside a group).
 func (x *run) hookMembers() []HookMember {
-	if x.group == nil {
-		return nil
+	if x.group == nil || len(x.group.members) == 1 {
+		return nil // a release of one alias sends the payload it always did
 	}
 	var out []HookMember
 	for _, m := range x.group.members {
