@@ -16,6 +16,11 @@ type Release struct {
 	Version     string
 	Description string // for the version it publishes
 
+	// ReleaseConfiguration, in CodeSha256 mode, releases $LATEST's configuration with the
+	// code: a published version is reused only when its configuration matches $LATEST's
+	// too (SAM's AutoPublishAliasAllProperties). False keys releases on code alone.
+	ReleaseConfiguration bool
+
 	Schedule Schedule // the resolved steps; empty Steps means AllAtOnce
 
 	Alarms                 []string // names (ARNs already reduced to names)
