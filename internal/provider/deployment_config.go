@@ -92,6 +92,9 @@ func releaseConfig(raw tftypes.Value, region string) shift.Config {
 		}
 	}
 
+	c.ReleaseConfiguration = rd.bool(at("release_configuration"), root["release_configuration"])
+	c.ConfigurationSha256 = rd.str(at("configuration_sha256"), root["configuration_sha256"])
+
 	if t, ok := rd.object(at("timeouts"), root["timeouts"]); ok {
 		c.Timeouts = map[string]string{}
 		for _, name := range []string{"create", "update", "delete"} {

@@ -120,9 +120,15 @@ func (r *deploymentResource) ModifyPlan(ctx context.Context, req resource.Modify
 	}
 
 	pending := releasePending(config.CodeSha256, config.Version, state)
+	var latest *shift.Version
 	if state != nil && r.data != nil && !config.CodeSha256.IsNull() && !config.CodeSha256.IsUnknown() && !config.FunctionName.IsUnknown() {
-		r.warnLatest(ctx, config, *state, pending, &resp.Diagnostics)
+		latest = r.readLatest(ctx, config)
+		if latest != nil {
+			r.warnLatest(config, *state, pending, *latest, &resp.Diagnostics)
+		}
 	}
+	cfg := r.planConfiguration(ctx, req.Private, plan, config, state, latest, &resp.Diagnostics)
+	pending = pending || cfg.pending
 	plan.Schedule = types.StringUnknown()
 	switch {
 	case !resolved.Complete:
@@ -132,6 +138,8 @@ func (r *deploymentResource) ModifyPlan(ctx context.Context, req resource.Modify
 		// Nothing moves and the schedule's inputs did not change: keep the words already
 		// recorded (a first release's, or none after an import) rather than show a diff.
 		plan.Schedule = state.Schedule
+	case cfg.pending && !releasePending(config.CodeSha256, config.Version, state):
+		plan.Schedule = types.StringValue(cfg.why + ": " + shift.Describe(resolved.Release))
 	default:
 		plan.Schedule = types.StringValue(shift.Describe(resolved.Release))
 	}
@@ -171,17 +179,24 @@ const latestWiringHint = "Wire code_sha256 to a value that changes at plan time:
 	"(or code_sha256 = filebase64sha256(\"lambda.zip\") itself). hashicorp/aws changes aws_lambda_function.NAME.code_sha256 only " +
 	"after the apply that uploads the code, so a release keyed on it runs one apply late."
 
-// warnLatest compares the configured code_sha256 with the code of the function's $LATEST
-// (one read) and warns when they tell of a release that comes late or not at all.
-func (r *deploymentResource) warnLatest(ctx context.Context, config, state deploymentModel, pending bool, diags *diag.Diagnostics) {
-	fn, want := config.FunctionName.ValueString(), config.CodeSha256.ValueString()
+// readLatest is the plan's one read of the function's $LATEST (its code and
+// configuration); nil when it cannot be read, and then the plan says nothing of it.
+func (r *deploymentResource) readLatest(ctx context.Context, config deploymentModel) *shift.Version {
+	fn := config.FunctionName.ValueString()
 	readCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	latest, err := r.planEngine(ctx, fn, config.Alias.ValueString()).AWS.Functions.GetVersion(readCtx, fn, "$LATEST")
 	if err != nil || latest.CodeSha256 == "" {
-		tflog.Debug(ctx, "cannot read $LATEST's code hash; no wiring hint", map[string]any{"function": fn, "error": fmt.Sprint(err)})
-		return
+		tflog.Debug(ctx, "cannot read $LATEST; no wiring hint or configuration check", map[string]any{"function": fn, "error": fmt.Sprint(err)})
+		return nil
 	}
+	return &latest
+}
+
+// warnLatest compares the configured code_sha256 with the code of the function's $LATEST
+// and warns when they tell of a release that comes late or not at all.
+func (r *deploymentResource) warnLatest(config, state deploymentModel, pending bool, latest shift.Version, diags *diag.Diagnostics) {
+	fn, want := config.FunctionName.ValueString(), config.CodeSha256.ValueString()
 	switch {
 	case !pending && latest.CodeSha256 != want:
 		diags.AddAttributeWarning(path.Root("code_sha256"), "$LATEST holds code that code_sha256 does not name",
@@ -230,7 +245,7 @@ func (r *deploymentResource) Update(ctx context.Context, req resource.UpdateRequ
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	if !releasePending(config.CodeSha256, config.Version, &prior) {
+	if !releasePending(config.CodeSha256, config.Version, &prior) && !configurationReleasePlanned(config, plan) {
 		// Settings only (alarms, hooks, timeouts, another form of the function's name …):
 		// they take effect at the next release.
 		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
@@ -244,7 +259,11 @@ func (r *deploymentResource) Update(ctx context.Context, req resource.UpdateRequ
 	// The engine tells this configuration's own last release (a lease it left when its
 	// rollback could not finish, the mark it left when it succeeded) from another's.
 	resolved.Release.LastDeploymentID = lastDeploymentID(prior)
-	state, _ := r.release(ctx, plan, resolved.Release, prior.PreviousVersion.ValueString(), resolved.UpdateTimeout, &resp.Diagnostics)
+	state, ok := r.release(ctx, plan, resolved.Release, prior.PreviousVersion.ValueString(), resolved.UpdateTimeout, &resp.Diagnostics)
+	if !ok {
+		// What was last released, so that the next plan shows the configuration pending.
+		state.ConfigurationSha256 = prior.ConfigurationSha256
+	}
 	// Written on failure too: it records what is live, so the release shows as pending.
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 	setIdentity(ctx, resp.Identity, state, &resp.Diagnostics)
@@ -291,6 +310,8 @@ func (r *deploymentResource) Read(ctx context.Context, req resource.ReadRequest,
 	}
 	fn, alias := state.FunctionName.ValueString(), state.Alias.ValueString()
 	known := shift.Known{Version: state.Version.ValueString(), CodeSha256: state.CodeSha256.ValueString()}
+	served := cachedServedConfiguration(ctx, req.Private, known.Version)
+	known.NeedConfiguration = served == nil
 	live, err := r.planEngine(ctx, fn, alias).Inspect(ctx, fn, alias, known)
 	if errors.Is(err, shift.ErrNotFound) {
 		tflog.Warn(ctx, "alias or function is gone; removing it from state", map[string]any{"function": fn, "alias": alias})
@@ -316,6 +337,9 @@ func (r *deploymentResource) Read(ctx context.Context, req resource.ReadRequest,
 		// version is filled in by the next refresh.
 		state.Version = types.StringNull()
 		resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateImported, nil)...)
+	}
+	if live.Configuration != nil {
+		resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateServedConfiguration, servedConfigurationBytes(live.Version, live.Configuration))...)
 	}
 	state.AliasARN = types.StringValue(live.AliasARN)
 	state.InvokeARN = types.StringValue(invokeARN(live.AliasARN))
@@ -372,6 +396,7 @@ func (r *deploymentResource) ImportState(ctx context.Context, req resource.Impor
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("ignore_alarms"), false)...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("ignore_poll_alarm_failure"), false)...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("skip_destroy"), false)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("release_configuration"), true)...)
 	resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateImported, []byte("true"))...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("previous_version"), "")...)
 }

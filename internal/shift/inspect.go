@@ -15,6 +15,9 @@ import (
 type Known struct {
 	Version    string
 	CodeSha256 string
+	// NeedConfiguration asks for the served version's configuration even when its hash is
+	// known (the caller keeps it once read).
+	NeedConfiguration bool
 }
 
 // inspectTransientLimit bounds how long Inspect waits for Lambda's own routing weights to
@@ -24,7 +27,7 @@ const inspectTransientLimit = 30 * time.Second
 // Inspect reports what an alias serves now, for Terraform's Read: the alias's primary
 // version and weights, and the primary version's code hash. A missing function or alias
 // is an error wrapping ErrNotFound. It costs one GetAlias call, and a GetVersion call only
-// when the alias serves a version other than known.
+// when the alias serves a version other than known or known asks for its configuration.
 //
 // Weights on an alias a finished release left on its primary (its Released mark) are what
 // Lambda shows for a while after a version change on an alias with provisioned
@@ -56,7 +59,7 @@ func (e *Engine) Inspect(ctx context.Context, function, alias string, known Know
 		Version:  a.FunctionVersion,
 		Weights:  copyWeights(nonZero(a.Weights)),
 	}
-	if known.Version == a.FunctionVersion && known.CodeSha256 != "" {
+	if known.Version == a.FunctionVersion && known.CodeSha256 != "" && !known.NeedConfiguration {
 		live.CodeSha256 = known.CodeSha256
 		return live, nil
 	}
@@ -65,6 +68,7 @@ func (e *Engine) Inspect(ctx context.Context, function, alias string, known Know
 		return live, fmt.Errorf("read version %s of function %s: %w", a.FunctionVersion, function, err)
 	}
 	live.CodeSha256 = v.CodeSha256
+	live.Configuration = v.Configuration
 	return live, nil
 }
 

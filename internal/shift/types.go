@@ -141,4 +141,7 @@ type Live struct {
 	Version    string             // primary version
 	Weights    map[string]float64 // non-empty when the alias is split
 	CodeSha256 string             // of Version
+	// Configuration is Version's configuration when Inspect read the version (nil when it
+	// did not need to).
+	Configuration Configuration
 }
