@@ -5,13 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
-	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/safelambda/terraform-provider-safelambda/internal/shift"
 )
@@ -47,14 +45,18 @@ func configurationSha256Attribute() schema.StringAttribute {
 	}
 }
 
-// privateServedConfiguration holds the configuration of the version the alias serves,
-// as refresh last read it: published versions never change, so it is read once per
-// version, and the plan compares it with $LATEST's without another call.
-const privateServedConfiguration = "served_configuration"
+// privateRefreshed is what refresh read besides the alias (refreshed, JSON): the served
+// version's configuration (published versions never change, so it is read once per
+// version) and what $LATEST held then. The plan judges configuration drift from it and
+// not from a read of its own: the plan made again during apply must come out the same,
+// even after aws_lambda_function changed $LATEST earlier in that apply.
+const privateRefreshed = "refreshed"
 
-type servedConfiguration struct {
-	Version       string              `json:"version"`
-	Configuration shift.Configuration `json:"configuration"`
+type refreshed struct {
+	Version          string              `json:"version"`
+	Configuration    shift.Configuration `json:"configuration,omitempty"`
+	LatestCodeSha256 string              `json:"latest_code_sha256,omitempty"`
+	Drift            []string            `json:"drift,omitempty"`
 }
 
 // privateGetter is the part of private state a request offers.
@@ -62,22 +64,22 @@ type privateGetter interface {
 	GetKey(ctx context.Context, key string) ([]byte, diag.Diagnostics)
 }
 
-// cachedServedConfiguration is the served version's configuration kept in private state,
-// nil when none is kept for version.
-func cachedServedConfiguration(ctx context.Context, private privateGetter, version string) shift.Configuration {
+// refreshedFor is what refresh recorded for version, nil when it recorded nothing for it
+// (no refresh since the last release, or -refresh=false after one).
+func refreshedFor(ctx context.Context, private privateGetter, version string) *refreshed {
 	if private == nil {
 		return nil
 	}
-	b, _ := private.GetKey(ctx, privateServedConfiguration)
-	var s servedConfiguration
-	if len(b) == 0 || json.Unmarshal(b, &s) != nil || s.Version != version || s.Configuration == nil {
+	b, _ := private.GetKey(ctx, privateRefreshed)
+	var r refreshed
+	if len(b) == 0 || json.Unmarshal(b, &r) != nil || r.Version != version {
 		return nil
 	}
-	return s.Configuration
+	return &r
 }
 
-func servedConfigurationBytes(version string, c shift.Configuration) []byte {
-	b, _ := json.Marshal(servedConfiguration{Version: version, Configuration: c})
+func refreshedBytes(live shift.Live) []byte {
+	b, _ := json.Marshal(refreshed{Version: live.Version, Configuration: live.Configuration, LatestCodeSha256: live.LatestCodeSha256, Drift: live.ConfigurationDrift})
 	return b
 }
 
@@ -88,33 +90,16 @@ type configurationPlan struct {
 	why string
 }
 
-// planConfiguration compares $LATEST's configuration (latest, the plan's one read of it;
-// nil when it could not be read) with the served version's, and configuration_sha256 with
-// state. Where configuration is released it plans a release; where it is not, it warns
-// with the line to change. Only setting names are ever shown.
-func (r *deploymentResource) planConfiguration(ctx context.Context, private privateGetter, plan, config deploymentModel, state *deploymentModel, latest *shift.Version, diags *diag.Diagnostics) configurationPlan {
+// planConfiguration plans a release of configuration: where refresh found $LATEST's
+// configuration differing from the served version's (drift, names only), or
+// configuration_sha256 changed. Where configuration is not released it warns instead,
+// with the line to change.
+func planConfiguration(plan, config deploymentModel, state *deploymentModel, drift []string, diags *diag.Diagnostics) configurationPlan {
 	if state == nil || config.CodeSha256.IsNull() {
 		return configurationPlan{}
 	}
-	fn, alias := config.FunctionName.ValueString(), config.Alias.ValueString()
-	var drift []string
-	if latest != nil && !state.Version.IsNull() && !state.Version.IsUnknown() && state.Version.ValueString() != "" && latest.CodeSha256 == config.CodeSha256.ValueString() {
-		served := cachedServedConfiguration(ctx, private, state.Version.ValueString())
-		if served == nil {
-			// No refresh since the alias last moved (-refresh=false): read it once.
-			readCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
-			v, err := r.planEngine(ctx, fn, alias).AWS.Functions.GetVersion(readCtx, fn, state.Version.ValueString())
-			cancel()
-			if err == nil {
-				served = v.Configuration
-			} else {
-				tflog.Debug(ctx, "cannot read the served version's configuration", map[string]any{"function": fn, "error": err.Error()})
-			}
-		}
-		drift = shift.ConfigurationDiff(served, latest.Configuration)
-	}
+	alias, served := config.Alias.ValueString(), state.Version.ValueString()
 	shaChanged := !config.ConfigurationSha256.Equal(state.ConfigurationSha256)
-
 	released := plan.ReleaseConfiguration
 	switch {
 	case !released.IsUnknown() && !released.ValueBool():
@@ -122,19 +107,19 @@ func (r *deploymentResource) planConfiguration(ctx context.Context, private priv
 			diags.AddAttributeWarning(path.Root("release_configuration"), "Configuration change not released",
 				fmt.Sprintf("Alias %s serves version %s, whose configuration differs from $LATEST's in %s; release_configuration = false releases code only, "+
 					"so the alias keeps serving the old configuration. Set release_configuration = true (the default) to release configuration changes, "+
-					"or change the function back.", alias, state.Version.ValueString(), strings.Join(drift, ", ")))
+					"or change the function back.", alias, served, strings.Join(drift, ", ")))
 		} else if shaChanged {
 			diags.AddAttributeWarning(path.Root("configuration_sha256"), "Configuration change not released",
 				"configuration_sha256 changes, but release_configuration = false releases code only: the function's new configuration will not reach "+
 					"the alias. Set release_configuration = true (the default) to release it.")
 		}
 		return configurationPlan{}
-	case len(drift) > 0 && state.LastDeployment.IsNull():
+	case len(drift) > 0 && state.LastDeployment.IsNull() && !shaChanged:
 		// Imported and not released by this configuration yet: importing moves no traffic.
 		diags.AddAttributeWarning(path.Root("release_configuration"), "Configuration not yet released",
 			fmt.Sprintf("Alias %s serves version %s, whose configuration differs from $LATEST's in %s. This resource was imported and has not released "+
-				"anything yet, so this plan moves no traffic; the next release (a change of code_sha256 or configuration_sha256) releases it.",
-				alias, state.Version.ValueString(), strings.Join(drift, ", ")))
+				"anything yet, so this plan moves no traffic; the next release (a change of code_sha256 or configuration_sha256) carries it.",
+				alias, served, strings.Join(drift, ", ")))
 		return configurationPlan{}
 	case len(drift) > 0:
 		return configurationPlan{pending: true, why: "configuration change (" + strings.Join(drift, ", ") + ")"}

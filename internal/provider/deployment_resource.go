@@ -120,14 +120,26 @@ func (r *deploymentResource) ModifyPlan(ctx context.Context, req resource.Modify
 	}
 
 	pending := releasePending(config.CodeSha256, config.Version, state)
-	var latest *shift.Version
+	var seen *refreshed
+	if state != nil {
+		seen = refreshedFor(ctx, req.Private, state.Version.ValueString())
+	}
 	if state != nil && r.data != nil && !config.CodeSha256.IsNull() && !config.CodeSha256.IsUnknown() && !config.FunctionName.IsUnknown() {
-		latest = r.readLatest(ctx, config)
-		if latest != nil {
-			r.warnLatest(config, *state, pending, *latest, &resp.Diagnostics)
+		latestSha := ""
+		if seen != nil {
+			latestSha = seen.LatestCodeSha256 // read by this plan's refresh
+		} else {
+			latestSha = r.readLatestCodeSha256(ctx, config)
+		}
+		if latestSha != "" {
+			r.warnLatest(config, *state, pending, latestSha, &resp.Diagnostics)
 		}
 	}
-	cfg := r.planConfiguration(ctx, req.Private, plan, config, state, latest, &resp.Diagnostics)
+	var drift []string
+	if seen != nil {
+		drift = seen.Drift
+	}
+	cfg := planConfiguration(plan, config, state, drift, &resp.Diagnostics)
 	pending = pending || cfg.pending
 	plan.Schedule = types.StringUnknown()
 	switch {
@@ -179,24 +191,25 @@ const latestWiringHint = "Wire code_sha256 to a value that changes at plan time:
 	"(or code_sha256 = filebase64sha256(\"lambda.zip\") itself). hashicorp/aws changes aws_lambda_function.NAME.code_sha256 only " +
 	"after the apply that uploads the code, so a release keyed on it runs one apply late."
 
-// readLatest is the plan's one read of the function's $LATEST (its code and
-// configuration); nil when it cannot be read, and then the plan says nothing of it.
-func (r *deploymentResource) readLatest(ctx context.Context, config deploymentModel) *shift.Version {
+// readLatestCodeSha256 reads the code hash of the function's $LATEST when refresh did not
+// (-refresh=false); "" when it cannot be read, and then the plan says nothing of it.
+func (r *deploymentResource) readLatestCodeSha256(ctx context.Context, config deploymentModel) string {
 	fn := config.FunctionName.ValueString()
 	readCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	latest, err := r.planEngine(ctx, fn, config.Alias.ValueString()).AWS.Functions.GetVersion(readCtx, fn, "$LATEST")
-	if err != nil || latest.CodeSha256 == "" {
-		tflog.Debug(ctx, "cannot read $LATEST; no wiring hint or configuration check", map[string]any{"function": fn, "error": fmt.Sprint(err)})
-		return nil
+	if err != nil {
+		tflog.Debug(ctx, "cannot read $LATEST's code hash; no wiring hint", map[string]any{"function": fn, "error": fmt.Sprint(err)})
+		return ""
 	}
-	return &latest
+	return latest.CodeSha256
 }
 
 // warnLatest compares the configured code_sha256 with the code of the function's $LATEST
 // and warns when they tell of a release that comes late or not at all.
-func (r *deploymentResource) warnLatest(config, state deploymentModel, pending bool, latest shift.Version, diags *diag.Diagnostics) {
+func (r *deploymentResource) warnLatest(config, state deploymentModel, pending bool, latestSha string, diags *diag.Diagnostics) {
 	fn, want := config.FunctionName.ValueString(), config.CodeSha256.ValueString()
+	latest := shift.Version{CodeSha256: latestSha}
 	switch {
 	case !pending && latest.CodeSha256 != want:
 		diags.AddAttributeWarning(path.Root("code_sha256"), "$LATEST holds code that code_sha256 does not name",
@@ -260,6 +273,8 @@ func (r *deploymentResource) Update(ctx context.Context, req resource.UpdateRequ
 	// rollback could not finish, the mark it left when it succeeded) from another's.
 	resolved.Release.LastDeploymentID = lastDeploymentID(prior)
 	state, ok := r.release(ctx, plan, resolved.Release, prior.PreviousVersion.ValueString(), resolved.UpdateTimeout, &resp.Diagnostics)
+	// What refresh saw is stale now that the alias may serve another version.
+	resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateRefreshed, nil)...)
 	if !ok {
 		// What was last released, so that the next plan shows the configuration pending.
 		state.ConfigurationSha256 = prior.ConfigurationSha256
@@ -309,9 +324,10 @@ func (r *deploymentResource) Read(ctx context.Context, req resource.ReadRequest,
 		return
 	}
 	fn, alias := state.FunctionName.ValueString(), state.Alias.ValueString()
-	known := shift.Known{Version: state.Version.ValueString(), CodeSha256: state.CodeSha256.ValueString()}
-	served := cachedServedConfiguration(ctx, req.Private, known.Version)
-	known.NeedConfiguration = served == nil
+	known := shift.Known{Version: state.Version.ValueString(), CodeSha256: state.CodeSha256.ValueString(), Latest: true}
+	if seen := refreshedFor(ctx, req.Private, known.Version); seen != nil {
+		known.Configuration = seen.Configuration
+	}
 	live, err := r.planEngine(ctx, fn, alias).Inspect(ctx, fn, alias, known)
 	if errors.Is(err, shift.ErrNotFound) {
 		tflog.Warn(ctx, "alias or function is gone; removing it from state", map[string]any{"function": fn, "alias": alias})
@@ -338,9 +354,7 @@ func (r *deploymentResource) Read(ctx context.Context, req resource.ReadRequest,
 		state.Version = types.StringNull()
 		resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateImported, nil)...)
 	}
-	if live.Configuration != nil {
-		resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateServedConfiguration, servedConfigurationBytes(live.Version, live.Configuration))...)
-	}
+	resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateRefreshed, refreshedBytes(live))...)
 	state.AliasARN = types.StringValue(live.AliasARN)
 	state.InvokeARN = types.StringValue(invokeARN(live.AliasARN))
 	state.AdditionalVersionWeights = weightsValue(live.Weights)

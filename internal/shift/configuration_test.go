@@ -188,3 +188,36 @@ func TestEnvironmentDigestKeepsNoValue(t *testing.T) {
 		t.Error("no variables should read as unset")
 	}
 }
+
+// Refresh learns from Inspect what the plan needs: the served version's configuration
+// (read once per version, then kept by the caller) and in which settings $LATEST's
+// differs, names only, when $LATEST holds the same code.
+func TestInspectReportsConfigurationDrift(t *testing.T) {
+	ctx := t.Context()
+	h := newHarness(t)
+	configurationChanged(h)
+	live, err := h.engine.Inspect(ctx, fnName, "live", Known{Version: "3", CodeSha256: "h3", Latest: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if settingList(live.ConfigurationDrift) != "environment, memory_size" || live.LatestCodeSha256 != "h3" || live.Configuration["memory_size"] != "128" {
+		t.Errorf("Inspect = drift %v, latest %q, served %v", live.ConfigurationDrift, live.LatestCodeSha256, live.Configuration)
+	}
+	if n := h.aws.count("GetVersion"); n != 2 {
+		t.Errorf("%d GetVersion calls, want 2 (the served version, whose configuration was not kept, and $LATEST)", n)
+	}
+
+	again, err := h.engine.Inspect(ctx, fnName, "live", Known{Version: "3", CodeSha256: "h3", Configuration: live.Configuration, Latest: true})
+	if err != nil || settingList(again.ConfigurationDrift) != "environment, memory_size" {
+		t.Fatalf("Inspect with the configuration kept = %v, %v", again.ConfigurationDrift, err)
+	}
+	if n := h.aws.count("GetVersion"); n != 3 {
+		t.Errorf("%d GetVersion calls in all, want 3: a kept configuration is not read again", n)
+	}
+
+	h.aws.latestSha = "h4"
+	other, err := h.engine.Inspect(ctx, fnName, "live", Known{Version: "3", CodeSha256: "h3", Configuration: live.Configuration, Latest: true})
+	if err != nil || other.ConfigurationDrift != nil || other.LatestCodeSha256 != "h4" {
+		t.Errorf("with other code in $LATEST: drift %v latest %q err %v; want no drift (it cannot be released with this code)", other.ConfigurationDrift, other.LatestCodeSha256, err)
+	}
+}

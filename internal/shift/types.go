@@ -141,7 +141,11 @@ type Live struct {
 	Version    string             // primary version
 	Weights    map[string]float64 // non-empty when the alias is split
 	CodeSha256 string             // of Version
-	// Configuration is Version's configuration when Inspect read the version (nil when it
-	// did not need to).
+	// Configuration is Version's configuration (nil when neither read nor known).
 	Configuration Configuration
+	// With Known.Latest: $LATEST's code hash ("" when it could not be read), and the
+	// settings in which its configuration differs from Version's when their code is the
+	// same (names only).
+	LatestCodeSha256   string
+	ConfigurationDrift []string
 }
