@@ -86,7 +86,8 @@ func refreshedBytes(live shift.Live) []byte {
 // configurationPlan is what the plan found about configuration.
 type configurationPlan struct {
 	pending bool
-	// why says what is released, for the schedule: "configuration change (environment)".
+	// why says what is released, for the schedule: "configuration change (environment)";
+	// "" while it is not known (configuration_sha256 unknown: the release may not happen).
 	why string
 }
 
@@ -100,6 +101,12 @@ func planConfiguration(plan, config deploymentModel, state *deploymentModel, dri
 	}
 	alias, served := config.Alias.ValueString(), state.Version.ValueString()
 	shaChanged := !config.ConfigurationSha256.Equal(state.ConfigurationSha256)
+	// Imported and not released by this configuration yet: its first configuration_sha256
+	// is recorded, not released (importing moves no traffic); later changes release.
+	neverReleased := state.LastDeployment.IsNull()
+	if neverReleased && state.ConfigurationSha256.IsNull() {
+		shaChanged = false
+	}
 	released := plan.ReleaseConfiguration
 	switch {
 	case !released.IsUnknown() && !released.ValueBool():
@@ -114,7 +121,7 @@ func planConfiguration(plan, config deploymentModel, state *deploymentModel, dri
 					"the alias. Set release_configuration = true (the default) to release it.")
 		}
 		return configurationPlan{}
-	case len(drift) > 0 && state.LastDeployment.IsNull() && !shaChanged:
+	case len(drift) > 0 && neverReleased && !shaChanged:
 		// Imported and not released by this configuration yet: importing moves no traffic.
 		diags.AddAttributeWarning(path.Root("release_configuration"), "Configuration not yet released",
 			fmt.Sprintf("Alias %s serves version %s, whose configuration differs from $LATEST's in %s. This resource was imported and has not released "+
@@ -123,6 +130,8 @@ func planConfiguration(plan, config deploymentModel, state *deploymentModel, dri
 		return configurationPlan{}
 	case len(drift) > 0:
 		return configurationPlan{pending: true, why: "configuration change (" + strings.Join(drift, ", ") + ")"}
+	case shaChanged && config.ConfigurationSha256.IsUnknown():
+		return configurationPlan{pending: true}
 	case shaChanged:
 		return configurationPlan{pending: true, why: "configuration change (configuration_sha256 changed)"}
 	}

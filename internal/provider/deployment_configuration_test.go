@@ -41,8 +41,12 @@ func TestPlanConfiguration(t *testing.T) {
 			wantPending: true, wantWhy: "configuration change (layers)"},
 		{name: "configuration_sha256 changed", release: on, configSha: shaB, stateSha: shaA, last: released,
 			wantPending: true, wantWhy: "configuration change (configuration_sha256 changed)"},
-		{name: "configuration_sha256 unknown", release: on, configSha: types.StringUnknown(), stateSha: shaA, last: released,
-			wantPending: true, wantWhy: "configuration_sha256 changed"},
+		{name: "configuration_sha256 unknown: pending, words unknown", release: on, configSha: types.StringUnknown(), stateSha: shaA, last: released,
+			wantPending: true, wantWhy: ""},
+		{name: "imported: the first configuration_sha256 is recorded, not released", release: on, configSha: shaA, stateSha: types.StringNull(),
+			last: types.ObjectNull(lastDeploymentAttrTypes)},
+		{name: "imported: a later configuration_sha256 change releases", release: on, configSha: shaB, stateSha: shaA,
+			last: types.ObjectNull(lastDeploymentAttrTypes), wantPending: true, wantWhy: "configuration_sha256 changed"},
 		{name: "code only: drift warns", release: off, configSha: shaA, stateSha: shaA, last: released, drift: []string{"environment"},
 			wantWarning: "release_configuration: differs from $LATEST's in environment; release_configuration = false releases code only"},
 		{name: "code only: configuration_sha256 change warns", release: off, configSha: shaB, stateSha: shaA, last: released,
@@ -56,7 +60,7 @@ func TestPlanConfiguration(t *testing.T) {
 			state := model(on, tc.stateSha, tc.last)
 			var diags diag.Diagnostics
 			got := planConfiguration(config, config, &state, tc.drift, &diags)
-			if got.pending != tc.wantPending || !strings.Contains(got.why, tc.wantWhy) {
+			if got.pending != tc.wantPending || !strings.Contains(got.why, tc.wantWhy) || (tc.wantWhy == "" && got.why != "") {
 				t.Errorf("pending %v %q, want %v %q", got.pending, got.why, tc.wantPending, tc.wantWhy)
 			}
 			var warnings []string

@@ -151,7 +151,10 @@ func (r *deploymentResource) ModifyPlan(ctx context.Context, req resource.Modify
 		// recorded (a first release's, or none after an import) rather than show a diff.
 		plan.Schedule = state.Schedule
 	case cfg.pending && !releasePending(config.CodeSha256, config.Version, state):
-		plan.Schedule = types.StringValue(cfg.why + ": " + shift.Describe(resolved.Release))
+		// A release of configuration alone: the words say so, or wait while it may not run.
+		if cfg.why != "" {
+			plan.Schedule = types.StringValue(cfg.why + ": " + shift.Describe(resolved.Release))
+		}
 	default:
 		plan.Schedule = types.StringValue(shift.Describe(resolved.Release))
 	}
