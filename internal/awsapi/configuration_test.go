@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/safelambda/terraform-provider-safelambda/internal/acctest"
 	"github.com/safelambda/terraform-provider-safelambda/internal/shift"
 )
 
@@ -70,5 +71,44 @@ func TestVersionConfiguration(t *testing.T) {
 				t.Errorf("%s keeps an environment value: %s", k, v)
 			}
 		}
+	}
+}
+
+// Against the test AWS (moto behind the strict proxy): a published version keeps its own
+// configuration after $LATEST's changes, in GetFunctionConfiguration with a qualifier and
+// in ListVersionsByFunction alike, as Lambda does; moto 5.2.1 gets this right, so the
+// proxy leaves these reads alone.
+func TestAdapters_versionKeepsItsConfiguration(t *testing.T) {
+	a := engineAWS(t)
+	ctx := context.Background()
+	fn := acctest.Function(t, "")
+	if _, err := a.Functions.PublishVersion(ctx, fn.Name, fn.CodeSha256, ""); err != nil {
+		t.Fatal(err)
+	}
+	acctest.SetEnvironment(t, fn.Name, map[string]string{"DB_PASSWORD": "hunter2"})
+	v1, err := a.Functions.GetVersion(ctx, fn.Name, "1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	latest, err := a.Functions.GetVersion(ctx, fn.Name, "$LATEST")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := shift.ConfigurationDiff(v1.Configuration, latest.Configuration); strings.Join(d, ",") != "environment" {
+		t.Errorf("version 1 against $LATEST differs in %v, want environment", d)
+	}
+	listed, err := a.Functions.ListVersions(ctx, fn.Name)
+	if err != nil || len(listed) != 1 {
+		t.Fatalf("ListVersions = %v, %v", listed, err)
+	}
+	if d := shift.ConfigurationDiff(listed[0].Configuration, v1.Configuration); d != nil {
+		t.Errorf("version 1 listed and read differ in %v", d)
+	}
+	v2, err := a.Functions.PublishVersion(ctx, fn.Name, fn.CodeSha256, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := shift.ConfigurationDiff(v2.Configuration, latest.Configuration); d != nil {
+		t.Errorf("the version published from $LATEST differs from it in %v", d)
 	}
 }
