@@ -212,13 +212,12 @@ func (r *deploymentResource) readLatestCodeSha256(ctx context.Context, config de
 // and warns when they tell of a release that comes late or not at all.
 func (r *deploymentResource) warnLatest(config, state deploymentModel, pending bool, latestSha string, diags *diag.Diagnostics) {
 	fn, want := config.FunctionName.ValueString(), config.CodeSha256.ValueString()
-	latest := shift.Version{CodeSha256: latestSha}
 	switch {
-	case !pending && latest.CodeSha256 != want:
+	case !pending && latestSha != want:
 		diags.AddAttributeWarning(path.Root("code_sha256"), "$LATEST holds code that code_sha256 does not name",
 			fmt.Sprintf("Function %s's $LATEST has code %s, but code_sha256 is %s, which alias %s already serves: no release is planned for the new code. %s",
-				fn, latest.CodeSha256, want, config.Alias.ValueString(), latestWiringHint))
-	case pending && latest.CodeSha256 == want && !state.CodeSha256.Equal(config.CodeSha256):
+				fn, latestSha, want, config.Alias.ValueString(), latestWiringHint))
+	case pending && latestSha == want && !state.CodeSha256.Equal(config.CodeSha256):
 		diags.AddAttributeWarning(path.Root("code_sha256"), "Releasing code uploaded before this plan",
 			fmt.Sprintf("Function %s's $LATEST already had code %s before this plan: it was uploaded by an earlier apply or outside Terraform, "+
 				"and is released only now. If code_sha256 = aws_lambda_function.NAME.code_sha256, that is why. %s", fn, want, latestWiringHint))
