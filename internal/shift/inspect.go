@@ -69,6 +69,11 @@ func (e *Engine) Inspect(ctx context.Context, function, alias string, known Know
 		if err != nil {
 			return live, fmt.Errorf("read version %s of function %s: %w", a.FunctionVersion, function, err)
 		}
+		if known.Version == a.FunctionVersion && SameCodeSha256(known.CodeSha256, served.CodeSha256) {
+			// The same digest as recorded, in the spelling the configuration wrote it
+			// (sha256:…, upper case): no diff where nothing changed.
+			served.CodeSha256 = known.CodeSha256
+		}
 	}
 	live.CodeSha256, live.Configuration = served.CodeSha256, served.Configuration
 	if !known.Latest {
@@ -80,7 +85,7 @@ func (e *Engine) Inspect(ctx context.Context, function, alias string, known Know
 		return live, nil
 	}
 	live.LatestCodeSha256 = latest.CodeSha256
-	if latest.CodeSha256 == served.CodeSha256 {
+	if SameCodeSha256(latest.CodeSha256, served.CodeSha256) {
 		// With other code in $LATEST, its configuration cannot be released with this code.
 		live.ConfigurationDrift = ConfigurationDiff(served.Configuration, latest.Configuration)
 	}
