@@ -163,6 +163,8 @@ type AWS struct {
 	Metrics   Metrics // nil when no metric gates are configured
 	// Consumers guards keep_versions; nil (engine tests only) means no version has any.
 	Consumers Consumers
+	// Triggers reads where the function's traffic enters (wiring.go); nil skips the check.
+	Triggers Triggers
 }
 
 // Metrics reads CloudWatch metric data (one GetMetricData call per poll). Used by

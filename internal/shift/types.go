@@ -27,6 +27,8 @@ type Release struct {
 	PostTrafficHook string
 
 	MetricGates  *MetricGates // nil for none
+	// TrafficArrivesVia is ArrivesViaTriggers ("" too) or ArrivesViaDirectInvoke; see wiring.go.
+	TrafficArrivesVia string
 	KeepVersions int          // 0: keep every version
 
 	// LastDeploymentID is the id of this configuration's last release (from state), so a
