@@ -33,6 +33,7 @@ type deploymentModel struct {
 	Hooks                    types.Object   `tfsdk:"hooks"`
 	MetricGates              types.Object   `tfsdk:"metric_gates"`
 	KeepVersions             types.Int64    `tfsdk:"keep_versions"`
+	TrafficArrivesVia        types.String   `tfsdk:"traffic_arrives_via"`
 	SkipDestroy              types.Bool     `tfsdk:"skip_destroy"`
 	Timeouts                 timeouts.Value `tfsdk:"timeouts"`
 	PreviousVersion          types.String   `tfsdk:"previous_version"`

@@ -123,6 +123,9 @@ func (r *deploymentResource) ModifyPlan(ctx context.Context, req resource.Modify
 	if state != nil && r.data != nil && !config.CodeSha256.IsNull() && !config.CodeSha256.IsUnknown() && !config.FunctionName.IsUnknown() {
 		r.warnLatest(ctx, config, *state, pending, &resp.Diagnostics)
 	}
+	if pending && state != nil {
+		r.warnWiring(ctx, config, resolved, &resp.Diagnostics)
+	}
 	plan.Schedule = types.StringUnknown()
 	switch {
 	case !resolved.Complete:
