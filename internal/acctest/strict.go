@@ -165,7 +165,8 @@ func (p *Proxy) AddProvisionedConcurrency(function, qualifier string, n int) {
 }
 
 // AddEventSourceMapping records an event source mapping from sourceARN to the qualified
-// function ARN, listed by ListEventSourceMappings. It returns the mapping's UUID.
+// function ARN, listed by ListEventSourceMappings (strict_triggers.go) beside moto's. It
+// returns the mapping's UUID.
 func (p *Proxy) AddEventSourceMapping(functionARN, sourceARN string) string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -345,14 +346,6 @@ func (p *Proxy) serveStrict(w http.ResponseWriter, r *http.Request, op string, b
 	case "ListProvisionedConcurrencyConfigs":
 		p.listProvisioned(w, r, lr)
 		return
-	case "ListEventSourceMappings":
-		p.mu.Lock()
-		recorded := len(p.strict.mappings) > 0
-		p.mu.Unlock()
-		if recorded {
-			p.listMappings(w, r)
-			return
-		}
 	case "PublishVersion":
 		if p.updating(lr.function, now) && cfg.UpdateFor > 0 {
 			// Source: Lambda developer guide, "Lambda function states" / "Function
@@ -709,24 +702,5 @@ func (p *Proxy) listProvisioned(w http.ResponseWriter, r *http.Request, lr lambd
 		return a < b
 	})
 	b, _ := json.Marshal(map[string]any{"ProvisionedConcurrencyConfigs": configs})
-	writeJSON(w, http.StatusOK, "application/json", string(b))
-}
-
-// listMappings answers ListEventSourceMappings filtered by FunctionName as Lambda does:
-// a qualified ARN lists the mappings of that version or alias only.
-func (p *Proxy) listMappings(w http.ResponseWriter, r *http.Request) {
-	filter := r.URL.Query().Get("FunctionName")
-	p.mu.Lock()
-	var out []map[string]any
-	for fnARN, ms := range p.strict.mappings {
-		if filter != "" && fnARN != filter {
-			continue
-		}
-		for _, m := range ms {
-			out = append(out, map[string]any{"UUID": m.uuid, "FunctionArn": m.functionARN, "EventSourceArn": m.sourceARN, "State": "Enabled", "BatchSize": 10})
-		}
-	}
-	p.mu.Unlock()
-	b, _ := json.Marshal(map[string]any{"EventSourceMappings": out})
 	writeJSON(w, http.StatusOK, "application/json", string(b))
 }

@@ -26,10 +26,10 @@ type Release struct {
 	PreTrafficHook  string // function name or ARN; "" for none
 	PostTrafficHook string
 
-	MetricGates  *MetricGates // nil for none
+	MetricGates *MetricGates // nil for none
 	// TrafficArrivesVia is ArrivesViaTriggers ("" too) or ArrivesViaDirectInvoke; see wiring.go.
 	TrafficArrivesVia string
-	KeepVersions int          // 0: keep every version
+	KeepVersions      int // 0: keep every version
 
 	// LastDeploymentID is the id of this configuration's last release (from state), so a
 	// release can tell when another configuration released onto the same alias since.
