@@ -101,7 +101,7 @@ type transientWeights struct {
 	until time.Time
 }
 
-type eventSourceMapping struct{ uuid, functionARN, sourceARN string }
+type eventSourceMapping struct{ uuid, functionARN, sourceARN, state string }
 
 func newStrictState() *strictState {
 	return &strictState{
@@ -171,7 +171,7 @@ func (p *Proxy) AddEventSourceMapping(functionARN, sourceARN string) string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	id := fmt.Sprintf("%08x-%04x-4%03x-8%03x-%012x", rand.Uint32(), rand.Uint32()&0xffff, rand.Uint32()&0xfff, rand.Uint32()&0xfff, rand.Uint64()&0xffffffffffff)
-	p.strict.mappings[functionARN] = append(p.strict.mappings[functionARN], eventSourceMapping{id, functionARN, sourceARN})
+	p.strict.mappings[functionARN] = append(p.strict.mappings[functionARN], eventSourceMapping{uuid: id, functionARN: functionARN, sourceARN: sourceARN})
 	return id
 }
 

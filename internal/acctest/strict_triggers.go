@@ -43,15 +43,16 @@ const (
 // front of the harness's must see what fixtures wrote through the harness's.
 type triggerState struct {
 	mu sync.Mutex
-	// mappingARN: mapping UUID → the function ARN Lambda records (qualified as created).
-	mappingARN map[string]string
-	// policies: function ARN (qualified for an alias) → its statements, in order.
+	// mappings: by UUID, as Lambda records them (on the function ARN qualified as created).
+	mappings map[string]eventSourceMapping
+	// policies: "function:qualifier" (qualifier "" for the function's own) → its
+	// statements, in order.
 	policies map[string][]map[string]any
 	// urls: function ARN (qualified for an alias) → its function URL configuration.
 	urls map[string]map[string]any
 }
 
-var triggers = &triggerState{mappingARN: map[string]string{}, policies: map[string][]map[string]any{}, urls: map[string]map[string]any{}}
+var triggers = &triggerState{mappings: map[string]eventSourceMapping{}, policies: map[string][]map[string]any{}, urls: map[string]map[string]any{}}
 
 var triggerOps = map[string]bool{
 	"CreateEventSourceMapping": true, "ListEventSourceMappings": true, "GetEventSourceMapping": true,
@@ -77,7 +78,7 @@ func (p *Proxy) serveTriggers(w http.ResponseWriter, r *http.Request, op string,
 	case "ListEventSourceMappings":
 		p.listMappingsAsLambda(w, r)
 	case "AddPermission", "GetPolicy", "RemovePermission":
-		p.servePolicy(w, r, lr)
+		p.servePolicy(w, r, lr, body)
 	default:
 		p.serveFunctionURL(w, r, lr)
 	}
@@ -111,85 +112,84 @@ func (p *Proxy) targetARN(r *http.Request, function, qualifier string) (string, 
 	return arn, nil
 }
 
+// forwardMapping lets moto create, read, update or delete a mapping (it checks the
+// function, alias and source), and keeps the mapping as Lambda records it: on the
+// function ARN qualified as the request named it. The requests go to moto unchanged, so
+// that their signatures stay valid where moto enforces IAM.
 func (p *Proxy) forwardMapping(w http.ResponseWriter, r *http.Request, lr lambdaRequest, body []byte) {
 	up, err := p.exchange(r, r.Method, r.URL.EscapedPath(), r.URL.RawQuery, body)
 	if err != nil {
 		resetConn(w)
 		return
 	}
-	if !up.ok() {
-		copyAnswer(w, up, up.body)
-		return
-	}
 	var m map[string]any
-	if json.Unmarshal(up.body, &m) != nil {
+	if !up.ok() || json.Unmarshal(up.body, &m) != nil {
 		copyAnswer(w, up, up.body)
 		return
 	}
 	uuid, _ := m["UUID"].(string)
-	if name, _ := lr.body["FunctionName"].(string); name != "" && (lr.op == "CreateEventSourceMapping" || lr.op == "UpdateEventSourceMapping") {
-		fn, q := splitFunction(name)
-		if arn, bad := p.targetARN(r, fn, q); bad == nil {
-			triggers.mu.Lock()
-			triggers.mappingARN[uuid] = arn
-			triggers.mu.Unlock()
-		}
-	}
 	triggers.mu.Lock()
-	if arn, ok := triggers.mappingARN[uuid]; ok {
-		m["FunctionArn"] = arn
+	rec, known := triggers.mappings[uuid]
+	if name, _ := lr.body["FunctionName"].(string); name != "" {
+		// moto's FunctionArn names the function (for an alias, the version it points to);
+		// Lambda's names what the request named.
+		motoARN, _ := m["FunctionArn"].(string)
+		_, q := splitFunction(name)
+		rec.functionARN = unqualifiedARN(motoARN)
+		if q != "" {
+			rec.functionARN += ":" + q
+		}
+		known = true
+	}
+	if known {
+		rec.uuid = uuid
+		rec.sourceARN, _ = m["EventSourceArn"].(string)
+		rec.state, _ = m["State"].(string)
+		triggers.mappings[uuid] = rec
+		m["FunctionArn"] = rec.functionARN
 	}
 	if lr.op == "DeleteEventSourceMapping" {
-		delete(triggers.mappingARN, uuid)
+		delete(triggers.mappings, uuid)
 	}
 	triggers.mu.Unlock()
 	b, _ := json.Marshal(m)
 	copyAnswer(w, up, b)
 }
 
-// listMappingsAsLambda lists moto's mappings (with the ARNs Lambda records) and the ones
-// AddEventSourceMapping recorded, filtered as Lambda filters FunctionName.
+// unqualifiedARN strips a version or alias from a function ARN.
+func unqualifiedARN(s string) string {
+	parts := strings.Split(s, ":")
+	if len(parts) >= 8 && parts[5] == "function" {
+		return strings.Join(parts[:7], ":")
+	}
+	return s
+}
+
+// sameTarget says a function ARN is what a FunctionName filter names: the same function
+// and the same qualifier ("" for the unqualified function). moto has one account and
+// region, so the name decides.
+func sameTarget(functionARN, filter string) bool {
+	fn, q := splitFunction(filter)
+	gotFn, gotQ := splitFunction(functionARN)
+	return fn == gotFn && q == gotQ
+}
+
+// listMappingsAsLambda lists the mappings created through the proxies and the ones
+// AddEventSourceMapping recorded, filtered as Lambda filters FunctionName and
+// EventSourceArn. moto is not asked: its filter is wrong, and a rewritten request would
+// not carry a valid signature where moto enforces IAM.
 func (p *Proxy) listMappingsAsLambda(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	filter := q.Get("FunctionName")
-	upQuery := url.Values{}
-	if s := q.Get("EventSourceArn"); s != "" {
-		upQuery.Set("EventSourceArn", s)
-	}
-	up, err := p.exchange(r, http.MethodGet, r.URL.EscapedPath(), upQuery.Encode(), nil)
-	if err != nil {
-		resetConn(w)
-		return
-	}
-	if !up.ok() {
-		copyAnswer(w, up, up.body)
-		return
-	}
-	var answer struct{ EventSourceMappings []map[string]any }
-	_ = json.Unmarshal(up.body, &answer)
-	want := ""
-	if filter != "" {
-		fn, qual := splitFunction(filter)
-		arn, bad := p.targetARN(r, fn, qual)
-		if bad != nil {
-			writeJSON(w, http.StatusOK, "application/json", `{"EventSourceMappings":[]}`)
-			return
-		}
-		want = arn
-	}
-	all := answer.EventSourceMappings
+	filter, source := q.Get("FunctionName"), q.Get("EventSourceArn")
+	var all []eventSourceMapping
 	triggers.mu.Lock()
-	for _, m := range all {
-		if arn, ok := triggers.mappingARN[fmt.Sprint(m["UUID"])]; ok {
-			m["FunctionArn"] = arn
-		}
+	for _, m := range triggers.mappings {
+		all = append(all, m)
 	}
 	triggers.mu.Unlock()
 	p.mu.Lock()
 	for _, ms := range p.strict.mappings {
-		for _, m := range ms {
-			all = append(all, map[string]any{"UUID": m.uuid, "FunctionArn": m.functionARN, "EventSourceArn": m.sourceARN, "State": "Enabled", "BatchSize": 10})
-		}
+		all = append(all, ms...)
 	}
 	if filter != "" {
 		p.strict.hits[ServedMappingsByFn]++
@@ -197,9 +197,15 @@ func (p *Proxy) listMappingsAsLambda(w http.ResponseWriter, r *http.Request) {
 	p.mu.Unlock()
 	out := []map[string]any{}
 	for _, m := range all {
-		if want == "" || m["FunctionArn"] == want {
-			out = append(out, m)
+		if (filter != "" && !sameTarget(m.functionARN, filter)) || (source != "" && m.sourceARN != source) {
+			continue
 		}
+		state := m.state
+		if state == "" {
+			state = "Enabled"
+		}
+		out = append(out, map[string]any{"UUID": m.uuid, "FunctionArn": m.functionARN, "EventSourceArn": m.sourceARN, "State": state, "BatchSize": 10,
+			"StateTransitionReason": "USER_INITIATED", "LastModified": float64(time.Now().Unix())})
 	}
 	sort.SliceStable(out, func(i, j int) bool { return fmt.Sprint(out[i]["UUID"]) < fmt.Sprint(out[j]["UUID"]) })
 	b, _ := json.Marshal(map[string]any{"EventSourceMappings": out})
@@ -209,22 +215,20 @@ func (p *Proxy) listMappingsAsLambda(w http.ResponseWriter, r *http.Request) {
 var accountIDRE = regexp.MustCompile(`^[0-9]{12}$`)
 
 // servePolicy keeps each function's and each alias's resource policy as Lambda does.
-func (p *Proxy) servePolicy(w http.ResponseWriter, r *http.Request, lr lambdaRequest) {
-	arn, bad := p.targetARN(r, lr.function, lr.qualifier)
-	if bad != nil {
-		copyAnswer(w, *bad, bad.body)
-		return
-	}
+// AddPermission goes to moto first, unchanged (it checks that the function and alias
+// exist, and the signature stays valid where moto enforces IAM); the reads are answered
+// from what was kept.
+func (p *Proxy) servePolicy(w http.ResponseWriter, r *http.Request, lr lambdaRequest, body []byte) {
+	key := lr.function + ":" + lr.qualifier
 	st := triggers
-	st.mu.Lock()
-	defer st.mu.Unlock()
 	switch lr.op {
 	case "GetPolicy":
-		statements := st.policies[arn]
+		st.mu.Lock()
+		statements := st.policies[key]
+		st.mu.Unlock()
 		if len(statements) == 0 {
-			// Source: GetPolicy in the Lambda API reference: ResourceNotFoundException (404)
-			// "The resource specified in the request does not exist."; Lambda's message is
-			// "The resource you requested does not exist."
+			// Source: GetPolicy in the Lambda API reference, ResourceNotFoundException (404);
+			// Lambda's message is "The resource you requested does not exist."
 			p.hit(AnsweredNoPolicy)
 			noSuchResource(w)
 			return
@@ -238,9 +242,11 @@ func (p *Proxy) servePolicy(w http.ResponseWriter, r *http.Request, lr lambdaReq
 	case "RemovePermission":
 		segs := strings.Split(strings.Trim(r.URL.EscapedPath(), "/"), "/")
 		sid, _ := url.PathUnescape(segs[len(segs)-1])
-		for i, s := range st.policies[arn] {
+		st.mu.Lock()
+		defer st.mu.Unlock()
+		for i, s := range st.policies[key] {
 			if s["Sid"] == sid {
-				st.policies[arn] = append(st.policies[arn][:i:i], st.policies[arn][i+1:]...)
+				st.policies[key] = append(st.policies[key][:i:i], st.policies[key][i+1:]...)
 				w.WriteHeader(http.StatusNoContent)
 				return
 			}
@@ -248,16 +254,36 @@ func (p *Proxy) servePolicy(w http.ResponseWriter, r *http.Request, lr lambdaReq
 		noSuchResource(w)
 	case "AddPermission":
 		sid, _ := lr.body["StatementId"].(string)
-		for _, s := range st.policies[arn] {
+		st.mu.Lock()
+		for _, s := range st.policies[key] {
 			if s["Sid"] == sid {
+				st.mu.Unlock()
 				// Source: AddPermission in the Lambda API reference, ResourceConflictException (409).
 				lambdaError(w, http.StatusConflict, "ResourceConflictException",
 					fmt.Sprintf("The statement id (%s) provided already exists. Please provide a new statement id, or remove the existing statement.", sid))
 				return
 			}
 		}
-		s := permissionStatement(lr.body, arn)
-		st.policies[arn] = append(st.policies[arn], s)
+		st.mu.Unlock()
+		up, err := p.exchange(r, r.Method, r.URL.EscapedPath(), r.URL.RawQuery, body)
+		if err != nil {
+			resetConn(w)
+			return
+		}
+		var motoAnswer struct{ Statement string }
+		var motoStatement struct{ Resource string }
+		if !up.ok() || json.Unmarshal(up.body, &motoAnswer) != nil || json.Unmarshal([]byte(motoAnswer.Statement), &motoStatement) != nil {
+			copyAnswer(w, up, up.body)
+			return
+		}
+		resource := unqualifiedARN(motoStatement.Resource)
+		if lr.qualifier != "" {
+			resource += ":" + lr.qualifier
+		}
+		s := permissionStatement(lr.body, resource)
+		st.mu.Lock()
+		st.policies[key] = append(st.policies[key], s)
+		st.mu.Unlock()
 		b, _ := json.Marshal(s)
 		out, _ := json.Marshal(map[string]string{"Statement": string(b)})
 		writeJSON(w, http.StatusCreated, "application/json", string(out))
@@ -299,32 +325,34 @@ func revisionID() string {
 
 // serveFunctionURL keeps function URLs on the function and on its aliases.
 func (p *Proxy) serveFunctionURL(w http.ResponseWriter, r *http.Request, lr lambdaRequest) {
-	qualifier := lr.qualifier
-	if lr.op == "ListFunctionUrlConfigs" {
-		qualifier = ""
-	}
-	arn, bad := p.targetARN(r, lr.function, qualifier)
-	if bad != nil {
-		copyAnswer(w, *bad, bad.body)
-		return
-	}
 	st := triggers
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	switch lr.op {
-	case "ListFunctionUrlConfigs":
+	if lr.op == "ListFunctionUrlConfigs" {
+		// Answered without asking moto, whose reads the proxy could not sign where moto
+		// enforces IAM.
 		p.hit(ServedFunctionURLs)
 		configs := []map[string]any{}
-		for key, c := range st.urls {
-			if key == arn || strings.HasPrefix(key, arn+":") {
+		st.mu.Lock()
+		for _, c := range st.urls {
+			if name, _ := splitFunction(fmt.Sprint(c["FunctionArn"])); name == lr.function {
 				configs = append(configs, c)
 			}
 		}
+		st.mu.Unlock()
 		sort.Slice(configs, func(i, j int) bool {
 			return fmt.Sprint(configs[i]["FunctionArn"]) < fmt.Sprint(configs[j]["FunctionArn"])
 		})
 		b, _ := json.Marshal(map[string]any{"FunctionUrlConfigs": configs})
 		writeJSON(w, http.StatusOK, "application/json", string(b))
+		return
+	}
+	arn, bad := p.targetARN(r, lr.function, lr.qualifier)
+	if bad != nil {
+		copyAnswer(w, *bad, bad.body)
+		return
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	switch lr.op {
 	case "GetFunctionUrlConfig":
 		c, ok := st.urls[arn]
 		if !ok {
