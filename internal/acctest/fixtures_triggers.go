@@ -92,7 +92,13 @@ func AddPermission(t testing.TB, function, qualifier, sid, principal, sourceARN 
 	if sourceARN != "" {
 		in.SourceArn = aws.String(sourceARN)
 	}
-	if _, err := Lambda(t).AddPermission(t.Context(), in); err != nil {
+	c := Lambda(t)
+	if _, err := c.AddPermission(t.Context(), in); err != nil {
 		t.Fatalf("add permission %s on %s:%s: %v", sid, function, qualifier, err)
 	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), cleanupTimeout)
+		defer cancel()
+		_, _ = c.RemovePermission(ctx, &lambda.RemovePermissionInput{FunctionName: aws.String(function), StatementId: aws.String(sid), Qualifier: in.Qualifier})
+	})
 }
