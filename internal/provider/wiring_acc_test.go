@@ -3,6 +3,8 @@ package provider
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -188,4 +190,112 @@ func TestAccWiring_permissionsAndFunctionURL(t *testing.T) {
 	}
 	expectSaid(t, "the apply", out, "AllowAPIGatewayInvoke")
 	mustAliasServe(t, fn.Name, "2")
+}
+
+// wiringAWSConfig is a function with an SQS queue mapped to it by hashicorp/aws, and its
+// deployment; mapping is the mapping's function_name, more goes into the deployment.
+func wiringAWSConfig(name, role, endpoint, dir, mapping, more string) string {
+	return fmt.Sprintf(`terraform {
+  required_providers {
+    aws        = { source = "hashicorp/aws", version = "5.100.0" }
+    safelambda = { source = "safelambda/safelambda" }
+  }
+}
+
+provider "aws" {
+  region                      = %[4]q
+  access_key                  = "testing"
+  secret_key                  = "testing"
+  skip_credentials_validation = true
+  skip_requesting_account_id  = true
+  skip_metadata_api_check     = true
+  skip_region_validation      = true
+  endpoints {
+    lambda = %[3]q
+    sqs    = %[3]q
+    iam    = %[3]q
+    sts    = %[3]q
+  }
+}
+
+resource "aws_lambda_function" "fn" {
+  function_name    = %[1]q
+  role             = %[2]q
+  runtime          = "python3.12"
+  handler          = "index.handler"
+  filename         = "%[5]s/fn.zip"
+  source_code_hash = filebase64sha256("%[5]s/fn.zip")
+}
+
+resource "aws_sqs_queue" "orders" {
+  name = "%[1]s-orders"
+}
+
+resource "aws_lambda_event_source_mapping" "orders" {
+  event_source_arn = aws_sqs_queue.orders.arn
+  function_name    = %[6]s
+}
+
+resource "safelambda_deployment" "test" {
+  function_name = aws_lambda_function.fn.function_name
+  alias         = "live"
+  code_sha256   = aws_lambda_function.fn.source_code_hash
+  traffic_shift = { canary = { percentage = 10, interval = "1s" } }
+%[7]s}
+`, name, role, endpoint, acctest.Region, dir, mapping, more)
+}
+
+// With hashicorp/aws: aws_lambda_event_source_mapping from an aws_sqs_queue to the
+// function's unqualified ARN is named at plan and the canary refused at apply, in the
+// apply that uploads the new code; pointed at the alias, the next apply releases.
+func TestAccWiring_hashicorpAWS(t *testing.T) {
+	acctest.PreCheck(t)
+	mirror := acctest.AWSMirror()
+	if mirror == "" {
+		t.Skip("no filesystem mirror with hashicorp/aws (set SAFELAMBDA_TF_MIRROR): this test needs one")
+	}
+	if acctest.RealAWS() {
+		t.Skip("runs against moto only")
+	}
+	t.Parallel()
+	name, role, dir := acctest.RandName("tf-wiring"), acctest.Role(t), t.TempDir()
+	config := func(mapping, more string) string {
+		return wiringAWSConfig(name, role, acctest.Endpoint(), dir, mapping, more)
+	}
+	w, _ := e2eWorkdir(t, mirror, config("aws_lambda_function.fn.arn", ""))
+	zip := func(v string) {
+		if err := os.WriteFile(filepath.Join(dir, "fn.zip"), acctest.HandlerZip(v), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run := func(wantErr bool, args ...string) *acctest.Output {
+		t.Helper()
+		out, err := w.Run(t.Context(), args...)
+		if (err != nil) != wantErr {
+			t.Fatalf("terraform %s: error %v, want error %v\n%s", args[0], err, wantErr, out)
+		}
+		return out
+	}
+
+	zip("v1")
+	run(false, "apply", "-auto-approve") // the first release creates the alias on 1
+	mustAliasServe(t, name, "1")
+
+	zip("v2")
+	plan := run(false, "plan")
+	expectSaid(t, "the plan", plan, "Warning: A trigger skips alias live", "event source mapping", "from arn:aws:sqs:",
+		"invokes the unqualified function "+name, "point function_name of aws_lambda_event_source_mapping at the alias ARN",
+		"Warning: The release will refuse to shift gradually")
+	out := run(true, "apply", "-auto-approve")
+	expectSaid(t, "the refusal", out, "no trigger reaches alias live of "+name, "nothing was changed", `traffic_arrives_via = "direct_invoke"`)
+	mustAliasServe(t, name, "1")
+
+	if err := w.SetConfig(config(`"${aws_lambda_function.fn.arn}:live"`, "  depends_on = [aws_lambda_event_source_mapping.orders]\n")); err != nil {
+		t.Fatal(err)
+	}
+	// The plan of this apply still sees the mapping on the function (the same apply moves
+	// it) and warns; the release, after the move, finds the alias reached.
+	out = run(false, "apply", "-auto-approve")
+	expectNotSaid(t, "the apply", out, "no trigger reaches")
+	mustAliasServe(t, name, "2")
 }
