@@ -296,6 +296,10 @@ func TestAccWiring_hashicorpAWS(t *testing.T) {
 	// The plan of this apply still sees the mapping on the function (the same apply moves
 	// it) and warns; the release, after the move, finds the alias reached.
 	out = run(false, "apply", "-auto-approve")
-	expectNotSaid(t, "the apply", out, "no trigger reaches")
+	expectSaid(t, "the apply", out, "Apply complete! Resources: 0 added, 2 changed, 0 destroyed.")
+	expectNotSaid(t, "the apply", out, "Error:")
 	mustAliasServe(t, name, "2")
+	if got := w.State(t)[res]["last_deployment"].(map[string]any)["status"]; got != "Succeeded" {
+		t.Errorf("last_deployment.status = %v", got)
+	}
 }
