@@ -299,7 +299,7 @@ func TestAccWiring_hashicorpAWS(t *testing.T) {
 	expectSaid(t, "the apply", out, "Apply complete! Resources: 0 added, 2 changed, 0 destroyed.")
 	expectNotSaid(t, "the apply", out, "Error:")
 	mustAliasServe(t, name, "2")
-	if got := w.State(t)[res]["last_deployment"].(map[string]any)["status"]; got != "Succeeded" {
-		t.Errorf("last_deployment.status = %v", got)
+	if last, _ := w.State(t)[res]["last_deployment"].(map[string]any); last["status"] != "Succeeded" {
+		t.Errorf("last_deployment = %v, want status Succeeded", last)
 	}
 }
