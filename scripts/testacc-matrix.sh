@@ -2,7 +2,7 @@
 # make testacc-matrix: a named subset of the acceptance suite under each CLI users run —
 # the terraform on PATH, Terraform 1.14.9 and OpenTofu 1.11.7 (built by build-clis.sh
 # into its cache folder; a warm cache makes that step instant). The subset covers a
-# release, a rollback, an interruption, import, identity, query and the rollback action;
+# release, a rollback, an interruption, import (of a split alias too), identity, query and the rollback action;
 # tests of features a CLI lacks (identity import, query, actions) skip with one line.
 #
 #   scripts/testacc-matrix.sh                   all three CLIs
@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 ./scripts/preflight.sh
 
 MATRIX_CLIS=${MATRIX_CLIS:-path terraform tofu}
-MATRIX_RUN=${MATRIX_RUN:-'^(TestAccDeployment_canary|TestAccDeployment_alarmTripsDuringHold|TestInterrupt_sigintDuringHold|TestAccDeployment_driftImportDestroy|TestAccDeployment_identity|TestAccDeployment_identityOtherRegionRefused|TestAccDeploymentList_query|TestAccDeploymentList_generatedConfigPlansEmpty|TestAccRollbackAction_invokedByTheCLI|TestAccRollbackAction_missingVersion)$'}
+MATRIX_RUN=${MATRIX_RUN:-'^(TestAccDeployment_canary|TestAccDeployment_alarmTripsDuringHold|TestInterrupt_sigintDuringHold|TestAccDeployment_driftImportDestroy|TestAccDeployment_identity|TestAccDeployment_identityOtherRegionRefused|TestAccDeploymentList_query|TestAccDeploymentList_generatedConfigPlansEmpty|TestAccRollbackAction_invokedByTheCLI|TestAccRollbackAction_missingVersion|TestAccRollbackAction_returnsToWhatServedBefore|TestAccDeploymentList_generatedConfigOverASplitAlias|TestAccDeployment_importSplitByIdentity)$'}
 MATRIX_PKGS=${MATRIX_PKGS:-./internal/provider/ ./internal/reliability/}
 
 # The image may point TF_CLI_CONFIG_FILE at a file that does not exist; every CLI

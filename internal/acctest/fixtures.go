@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -401,4 +402,69 @@ func SetRole(t testing.TB, name, roleARN string) {
 	if err != nil {
 		t.Fatalf("wait for the role update of Lambda function %s: %v", name, err)
 	}
+}
+
+// ImageDigest is the digest of the test image whose handler returns body, lowercase hex
+// with no "sha256:" prefix: the form Lambda reports as an image function's CodeSha256.
+// Nothing pulls the image (moto stubs ECR), so the digest only has to be stable.
+func ImageDigest(body string) string {
+	sum := sha256.Sum256([]byte("safelambda acceptance test image: " + body))
+	return hex.EncodeToString(sum[:])
+}
+
+// ImageURI is the ECR image URI of ImageDigest(body), pinned by digest, as
+// aws_ecr_image's image_uri gives it.
+func ImageURI(body string) string {
+	return "123456789012.dkr.ecr." + Region + ".amazonaws.com/safelambda-acc@sha256:" + ImageDigest(body)
+}
+
+// ImageFunction creates a container-image function (PackageType Image) running
+// ImageURI("v1"), and deletes it when the test ends. Read through the harness (every
+// proxy), its CodeSha256 is ImageDigest("v1") as on AWS; see strict_image.go.
+func ImageFunction(t testing.TB, name string) LambdaFunction {
+	t.Helper()
+	if name == "" {
+		name = RandName("tf-acc-img")
+	}
+	c := Lambda(t)
+	out, err := c.CreateFunction(t.Context(), &lambda.CreateFunctionInput{
+		FunctionName: aws.String(name),
+		PackageType:  lambdatypes.PackageTypeImage,
+		Role:         aws.String(Role(t)),
+		Code:         &lambdatypes.FunctionCode{ImageUri: aws.String(ImageURI("v1"))},
+		Description:  aws.String("terraform-provider-safelambda acceptance test fixture (container image)"),
+	})
+	if err != nil {
+		t.Fatalf("create container-image Lambda function %s: %v", name, err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), cleanupTimeout)
+		defer cancel()
+		_, err := c.DeleteFunction(ctx, &lambda.DeleteFunctionInput{FunctionName: aws.String(name)})
+		var nf *lambdatypes.ResourceNotFoundException
+		if err != nil && !errors.As(err, &nf) {
+			t.Errorf("delete Lambda function %s: %v", name, err)
+		}
+	})
+	waitActive(t, c, name, "$LATEST")
+	return LambdaFunction{Name: name, ARN: unqualified(aws.ToString(out.FunctionArn)), CodeSha256: aws.ToString(out.CodeSha256), Version: aws.ToString(out.Version)}
+}
+
+// UpdateImage points an image function's $LATEST at ImageURI(body), waits until the
+// update is Successful and returns the CodeSha256 Lambda reports: ImageDigest(body).
+func UpdateImage(t testing.TB, name, body string) string {
+	t.Helper()
+	c := Lambda(t)
+	out, err := c.UpdateFunctionCode(t.Context(), &lambda.UpdateFunctionCodeInput{
+		FunctionName: aws.String(name),
+		ImageUri:     aws.String(ImageURI(body)),
+	})
+	if err != nil {
+		t.Fatalf("update the image of Lambda function %s: %v", name, err)
+	}
+	err = lambda.NewFunctionUpdatedV2Waiter(c).Wait(t.Context(), &lambda.GetFunctionInput{FunctionName: aws.String(name)}, waitTimeout)
+	if err != nil {
+		t.Fatalf("wait for the image update of Lambda function %s: %v", name, err)
+	}
+	return aws.ToString(out.CodeSha256)
 }

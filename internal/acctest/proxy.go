@@ -221,6 +221,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r.ContentLength = int64(len(body))
 	service, op := identify(r, body)
 	full := service + "." + op
+	noteImage(service, op, body)
 
 	p.mu.Lock()
 	p.calls[full]++
@@ -261,7 +262,10 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if service == "Lambda" && p.serveTriggers(w, r, op, body) {
 		return
 	}
-	if service == "Lambda" && (op == "ListProvisionedConcurrencyConfigs" || p.strictOn()) {
+	if service == "CloudWatch" && (op == "GetMetricData" || op == "GetMetricStatistics") && p.spillsPending() {
+		_ = p.PublishSpillover(r.Context()) // a failure shows as missing datapoints
+	}
+	if service == "Lambda" && (isProvisionedOp(op) || p.strictOn() || (rewritten[op] && imagesKnown())) {
 		p.serveStrict(w, r, op, body)
 		return
 	}
@@ -414,6 +418,7 @@ var (
 
 var servicesByScope = map[string]string{
 	"lambda": "Lambda", "monitoring": "CloudWatch", "sts": "STS", "iam": "IAM", "logs": "CloudWatchLogs",
+	"events": "EventBridge", "sqs": "SQS",
 }
 
 func scopeService(auth string) string {

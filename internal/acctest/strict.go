@@ -54,6 +54,10 @@ type Strict struct {
 	// TransientWeight is the weight shown on the version the alias left while
 	// TransientWeightsFor lasts; 0 means 0.5.
 	TransientWeight float64
+	// ProvisionedReadyAfter is how long a provisioned-concurrency configuration stays
+	// IN_PROGRESS after a change that moves its capacity before it is READY (or FAILED,
+	// see Proxy.FailProvisionedInit); 0: READY at once. The model is in strict_pc.go.
+	ProvisionedReadyAfter time.Duration
 }
 
 // StrictAWS is every strict behaviour on, with short but visible durations.
@@ -61,6 +65,7 @@ func StrictAWS() Strict {
 	return Strict{
 		RevisionIDs: true, CodeSha256: true, AliasConflict: true, RoutingConstraints: true,
 		UpdateFor: 2 * time.Second, PendingFor: 2 * time.Second, TransientWeightsFor: 3 * time.Second,
+		ProvisionedReadyAfter: 2 * time.Second,
 	}
 }
 
@@ -82,8 +87,10 @@ type strictState struct {
 	states map[string][2]string
 	// transient: alias ARN → the version it left and until when it shows.
 	transient map[string]transientWeights
-	// provisioned: "function:qualifier" → requested provisioned concurrency.
-	provisioned map[string]int
+	// provisioned: "function:qualifier" → its provisioned-concurrency configuration;
+	// capacity: the rest of the provisioned-concurrency model (strict_pc.go).
+	provisioned map[string]*provisionedConfig
+	capacity    capacityState
 	// mappings: event source mappings by qualified function ARN.
 	mappings map[string][]eventSourceMapping
 	// failNext: operation → scripted faults, first first.
@@ -106,7 +113,7 @@ type eventSourceMapping struct{ uuid, functionARN, sourceARN, state string }
 func newStrictState() *strictState {
 	return &strictState{
 		revisions: map[string]revision{}, updating: map[string]time.Time{}, pending: map[string]time.Time{},
-		states: map[string][2]string{}, transient: map[string]transientWeights{}, provisioned: map[string]int{},
+		states: map[string][2]string{}, transient: map[string]transientWeights{}, provisioned: map[string]*provisionedConfig{},
 		mappings: map[string][]eventSourceMapping{}, failNext: map[string][]FaultKind{},
 		overrides: map[string]map[string]any{}, hits: map[string]int{},
 	}
@@ -154,16 +161,6 @@ func (p *Proxy) SetDeadLetterTarget(function, version, targetARN string) {
 	p.strict.overrides[function+":"+version] = map[string]any{"DeadLetterConfig": map[string]any{"TargetArn": targetARN}}
 }
 
-// AddProvisionedConcurrency records provisioned concurrency on function:qualifier (an
-// alias or a version), listed by ListProvisionedConcurrencyConfigs and, on an alias,
-// the cause of transient weights (Strict.TransientWeightsFor). moto has no provisioned
-// concurrency.
-func (p *Proxy) AddProvisionedConcurrency(function, qualifier string, n int) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.strict.provisioned[function+":"+qualifier] = n
-}
-
 // AddEventSourceMapping records an event source mapping from sourceARN to the qualified
 // function ARN, listed by ListEventSourceMappings (strict_triggers.go) beside moto's. It
 // returns the mapping's UUID.
@@ -186,6 +183,7 @@ const (
 	ShowedPending              = "ShowedPending"          // a version read as Pending
 	ShowedTransientWeights     = "ShowedTransientWeights" // an alias read with Lambda's own weights
 	ShowedVersionState         = "ShowedVersionState"     // a version read as Inactive or Failed
+	ShowedImageDigest          = "ShowedImageDigest"      // an image function read with its digest as CodeSha256
 )
 
 // StrictAnswers returns how many times each strict behaviour answered, so a test can
@@ -343,8 +341,8 @@ func (p *Proxy) serveStrict(w http.ResponseWriter, r *http.Request, op string, b
 	var exists bool
 
 	switch op {
-	case "ListProvisionedConcurrencyConfigs":
-		p.listProvisioned(w, r, lr)
+	case "PutProvisionedConcurrencyConfig", "GetProvisionedConcurrencyConfig", "DeleteProvisionedConcurrencyConfig", "ListProvisionedConcurrencyConfigs":
+		p.serveProvisioned(w, r, lr, cfg, now)
 		return
 	case "PublishVersion":
 		if p.updating(lr.function, now) && cfg.UpdateFor > 0 {
@@ -358,7 +356,8 @@ func (p *Proxy) serveStrict(w http.ResponseWriter, r *http.Request, op string, b
 		}
 		if want, _ := lr.body["CodeSha256"].(string); cfg.CodeSha256 && want != "" {
 			latest, ok := p.read(r, "/"+lr.apiDate+"/functions/"+url.PathEscape(lr.function)+"/configuration", "")
-			if have, _ := latest["CodeSha256"].(string); ok && have != want {
+			if have, _ := latest["CodeSha256"].(string); ok && imageCodeSha256(have) != want {
+				have = imageCodeSha256(have)
 				// Source: PublishVersion in the Lambda API reference (CodeSha256: "Only publish
 				// a version if the hash value matches the value that's specified") and the
 				// message Lambda sends.
@@ -410,6 +409,7 @@ func (p *Proxy) serveStrict(w http.ResponseWriter, r *http.Request, op string, b
 			}
 			if exists {
 				p.noteTransient(lr, current, up.body, cfg, now)
+				p.noteCapacityMove(lr, current, up.body, now, cfg)
 			}
 		case "UpdateFunctionCode", "UpdateFunctionConfiguration":
 			if cfg.UpdateFor > 0 {
@@ -464,15 +464,23 @@ func (p *Proxy) answer(w http.ResponseWriter, lr lambdaRequest, up upstream, cfg
 		for _, a := range asList(m["Aliases"]) {
 			p.rewriteAlias(a, cfg, now)
 		}
-	case "GetFunctionConfiguration", "UpdateFunctionCode", "UpdateFunctionConfiguration", "PublishVersion":
+	case "GetFunctionConfiguration", "UpdateFunctionCode", "UpdateFunctionConfiguration", "PublishVersion", "CreateFunction":
+		p.rewriteImageConfig(m)
 		p.rewriteConfig(m, now)
 	case "GetFunction":
+		rewriteImageCode(m)
 		if c, ok := m["Configuration"].(map[string]any); ok {
+			p.rewriteImageConfig(c)
 			p.rewriteConfig(c, now)
 		}
 	case "ListVersionsByFunction":
 		for _, c := range asList(m["Versions"]) {
+			p.rewriteImageConfig(c)
 			p.rewriteConfig(c, now)
+		}
+	case "ListFunctions":
+		for _, c := range asList(m["Functions"]) {
+			p.rewriteImageConfig(c)
 		}
 	}
 	b, _ := json.Marshal(m)
@@ -484,6 +492,7 @@ var rewritten = map[string]bool{
 	"GetAlias": true, "CreateAlias": true, "UpdateAlias": true, "ListAliases": true,
 	"GetFunctionConfiguration": true, "UpdateFunctionCode": true, "UpdateFunctionConfiguration": true,
 	"PublishVersion": true, "GetFunction": true, "ListVersionsByFunction": true,
+	"CreateFunction": true, "ListFunctions": true,
 }
 
 func copyAnswer(w http.ResponseWriter, up upstream, body []byte) {
@@ -545,12 +554,16 @@ func (p *Proxy) rewriteAlias(a map[string]any, cfg Strict, now time.Time) {
 	p.mu.Lock()
 	tw, ok := p.strict.transient[key]
 	p.mu.Unlock()
-	if !ok || !now.Before(tw.until) || a["FunctionVersion"] == tw.left {
+	holds, stuck := p.capacityHoldsWeights(key, now, cfg)
+	if !ok || (!now.Before(tw.until) && !holds) || a["FunctionVersion"] == tw.left {
 		return
 	}
 	weight := cfg.TransientWeight
 	if weight == 0 {
 		weight = 0.5
+	}
+	if stuck {
+		weight = 1
 	}
 	a["RoutingConfig"] = map[string]any{"AdditionalVersionWeights": map[string]any{tw.left: weight}}
 	p.hit(ShowedTransientWeights)
@@ -676,31 +689,4 @@ func (p *Proxy) functionARN(r *http.Request, function string) string {
 		return a
 	}
 	return function
-}
-
-// listProvisioned answers ListProvisionedConcurrencyConfigs from what
-// AddProvisionedConcurrency recorded (moto has no provisioned concurrency).
-func (p *Proxy) listProvisioned(w http.ResponseWriter, r *http.Request, lr lambdaRequest) {
-	fnARN := p.functionARN(r, lr.function)
-	p.mu.Lock()
-	var configs []map[string]any
-	for key, n := range p.strict.provisioned {
-		name, q, _ := strings.Cut(key, ":")
-		if name != lr.function {
-			continue
-		}
-		configs = append(configs, map[string]any{
-			"FunctionArn": fnARN + ":" + q, "RequestedProvisionedConcurrentExecutions": n,
-			"AvailableProvisionedConcurrentExecutions": n, "AllocatedProvisionedConcurrentExecutions": n,
-			"Status": "READY", "LastModified": time.Now().UTC().Format("2006-01-02T15:04:05.000+0000"),
-		})
-	}
-	p.mu.Unlock()
-	sort.Slice(configs, func(i, j int) bool {
-		a, _ := configs[i]["FunctionArn"].(string)
-		b, _ := configs[j]["FunctionArn"].(string)
-		return a < b
-	})
-	b, _ := json.Marshal(map[string]any{"ProvisionedConcurrencyConfigs": configs})
-	writeJSON(w, http.StatusOK, "application/json", string(b))
 }

@@ -226,6 +226,55 @@ func (w *Workdir) Start(args ...string) (*exec.Cmd, *Output, error) {
 	return cmd, out, nil
 }
 
+// RunUnder is Run with terraform started by another program: wrapper is that program and
+// its arguments, then come terraform and its own (e.g. unshare --pid --fork --mount-proc,
+// to run terraform in a process-id namespace of its own).
+func (w *Workdir) RunUnder(ctx context.Context, wrapper []string, args ...string) (*Output, error) {
+	if err := w.initIfNeeded(ctx, args); err != nil {
+		return nil, err
+	}
+	cmd, out := w.command(ctx, args)
+	if err := wrap(cmd, wrapper); err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	err := cmd.Run()
+	out.Duration = time.Since(start)
+	out.ExitCode = cmd.ProcessState.ExitCode()
+	if err != nil {
+		return out, fmt.Errorf("%s terraform %s: %w", strings.Join(wrapper, " "), strings.Join(args, " "), err)
+	}
+	return out, nil
+}
+
+// StartUnder is Start with terraform started by another program (see RunUnder); the new
+// process group is the wrapper's.
+func (w *Workdir) StartUnder(wrapper []string, args ...string) (*exec.Cmd, *Output, error) {
+	if err := w.initIfNeeded(context.Background(), args); err != nil {
+		return nil, nil, err
+	}
+	cmd, out := w.command(context.Background(), args)
+	if err := wrap(cmd, wrapper); err != nil {
+		return nil, nil, err
+	}
+	cmd.SysProcAttr = newGroupAttr()
+	if err := cmd.Start(); err != nil {
+		return nil, nil, fmt.Errorf("start %s terraform %s: %w", strings.Join(wrapper, " "), strings.Join(args, " "), err)
+	}
+	return cmd, out, nil
+}
+
+// wrap makes cmd run its program under wrapper.
+func wrap(cmd *exec.Cmd, wrapper []string) error {
+	path, err := exec.LookPath(wrapper[0])
+	if err != nil {
+		return err
+	}
+	cmd.Args = append(append(append([]string{}, wrapper...), cmd.Path), cmd.Args[1:]...)
+	cmd.Path, cmd.Err = path, nil
+	return nil
+}
+
 func (w *Workdir) initIfNeeded(ctx context.Context, args []string) error {
 	w.mu.Lock()
 	inited := w.inited

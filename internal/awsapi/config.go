@@ -22,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwschemas "github.com/aws/aws-sdk-go-v2/service/cloudwatch/schemas"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go/middleware"
@@ -63,18 +64,21 @@ type Endpoints struct {
 	Lambda     string
 	CloudWatch string
 	STS        string
+	Events     string // EventBridge
 }
 
 // Clients are the SDK clients built from Settings, shared by every resource.
 type Clients struct {
-	Lambda     *lambda.Client
-	CloudWatch *cloudwatch.Client
-	Region     string
+	Lambda      *lambda.Client
+	CloudWatch  *cloudwatch.Client
+	EventBridge *eventbridge.Client
+	Region      string
 	// InvokeRetryer is the retryer hook invocations use: throttling only.
 	InvokeRetryer aws.Retryer
 	// Endpoints actually configured (for error messages); "" means AWS's default.
 	LambdaEndpoint     string
 	CloudWatchEndpoint string
+	EventsEndpoint     string
 
 	// forPlan are the same clients with reads bounded for Terraform's plan and refresh.
 	forPlan *Clients
@@ -210,6 +214,7 @@ func NewClients(ctx context.Context, s Settings) (*Clients, error) {
 		InvokeRetryer:      NewInvokeRetryer(maxRetries),
 		LambdaEndpoint:     firstNonEmpty(s.Endpoints.Lambda, serviceEndpointFromEnv("LAMBDA"), derefString(cfg.BaseEndpoint)),
 		CloudWatchEndpoint: firstNonEmpty(s.Endpoints.CloudWatch, serviceEndpointFromEnv("CLOUDWATCH"), derefString(cfg.BaseEndpoint)),
+		EventsEndpoint:     firstNonEmpty(s.Endpoints.Events, serviceEndpointFromEnv("EVENTBRIDGE"), derefString(cfg.BaseEndpoint)),
 	}
 	c.Lambda = lambda.NewFromConfig(cfg, func(o *lambda.Options) {
 		if s.Endpoints.Lambda != "" {
@@ -217,6 +222,7 @@ func NewClients(ctx context.Context, s Settings) (*Clients, error) {
 		}
 	})
 	c.CloudWatch = NewCloudWatch(cfg, s.Endpoints.CloudWatch)
+	c.EventBridge = NewEventBridge(cfg, s.Endpoints.Events)
 	c.forPlan = c.withPlanBounds()
 	return c, nil
 }

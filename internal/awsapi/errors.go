@@ -67,6 +67,12 @@ func wrapErr(service, op, endpoint string, err error) error {
 		return fmt.Errorf("%s %s: %w by AWS even after retries (raise max_retries, or lower -parallelism): %v", service, op, shift.ErrThrottled, err)
 	}
 
+	if errors.As(err, &respErr) && respErr.HTTPStatusCode() == 404 && !errors.As(err, &apiErr) {
+		// A 404 that is no AWS error (moto answers an operation it lacks, such as
+		// ListProvisionedConcurrencyConfigs, with an HTML page): the endpoint does not
+		// implement the call. AWS answers a missing resource with ResourceNotFoundException.
+		return fmt.Errorf("%s %s: %w: the endpoint answered HTTP 404 without an AWS error, as an emulator that lacks this operation does", service, op, errors.ErrUnsupported)
+	}
 	var attempts string
 	if errors.As(err, &maxAttempts) {
 		attempts = fmt.Sprintf(" after %d attempts", maxAttempts.Attempt)

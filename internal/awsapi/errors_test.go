@@ -141,6 +141,21 @@ func TestLambdaErrorShapes(t *testing.T) {
 	}
 }
 
+// An operation the endpoint lacks (moto 5.2.1 answers ListProvisionedConcurrencyConfigs
+// with an HTML 404 page) is errors.ErrUnsupported, never ErrNotFound: retention then keeps
+// every version and says so, and nothing reads it as a missing function.
+func TestMissingOperationIsUnsupported(t *testing.T) {
+	a, _ := scriptedLambda(t,
+		lambdaAnswer{200, "", `{"Configuration":{"FunctionName":"orders","FunctionArn":"` + fnARN + `"}}`, false},
+		lambdaAnswer{404, "", "<!doctype html>\n<html lang=en>\n<title>404 Not Found</title>\n<h1>Not Found</h1>", false},
+	)
+	_, err := a.Consumers.VersionConsumers(context.Background(), "orders", []string{"1"})
+	if !errors.Is(err, errors.ErrUnsupported) || errors.Is(err, shift.ErrNotFound) ||
+		!strings.Contains(err.Error(), "Lambda ListProvisionedConcurrencyConfigs: unsupported operation: the endpoint answered HTTP 404 without an AWS error") {
+		t.Fatalf("got %v; want errors.ErrUnsupported naming the call", err)
+	}
+}
+
 // Invoke is sent once when its answer is lost (the function may have run), and retried
 // on throttling (the function did not run); other calls still retry lost answers.
 func TestInvokeRetriesThrottlingOnly(t *testing.T) {

@@ -1,6 +1,8 @@
 package awsapi
 
 import (
+	"time"
+
 	"context"
 	"fmt"
 	"slices"
@@ -59,8 +61,9 @@ func (l *Lambda) GetFunction(ctx context.Context, function string) (shift.Functi
 		return shift.Function{}, l.wrap("GetFunctionConfiguration", err)
 	}
 	return shift.Function{
-		Name: aws.ToString(out.FunctionName),
-		ARN:  unqualified(aws.ToString(out.FunctionArn)),
+		Name:    aws.ToString(out.FunctionName),
+		ARN:     unqualified(aws.ToString(out.FunctionArn)),
+		Timeout: time.Duration(aws.ToInt32(out.Timeout)) * time.Second,
 	}, nil
 }
 

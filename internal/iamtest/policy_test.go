@@ -103,6 +103,7 @@ func sdkActions() []string {
 	for prefix, api := range map[string]reflect.Type{
 		"lambda":     reflect.TypeFor[awsapi.LambdaAPI](),
 		"cloudwatch": reflect.TypeFor[awsapi.CloudWatchAPI](),
+		"events":     reflect.TypeFor[awsapi.EventBridgeAPI](),
 	} {
 		for i := range api.NumMethod() {
 			a := prefix + ":" + api.Method(i).Name

@@ -91,8 +91,13 @@ var planCases = []planCase{
 	{"version empty", map[string]any{"code_sha256": nil, "version": ""}, attrAt("version"), "published version number"},
 	{"version ok", map[string]any{"code_sha256": nil, "version": "12"}, "", ""},
 	{"code_sha256 empty", map[string]any{"code_sha256": ""}, attrAt("code_sha256"), "code_sha256 is empty"},
-	{"code_sha256 hex digest", map[string]any{"code_sha256": "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"}, attrAt("code_sha256"), `filebase64sha256("lambda.zip") instead of filesha256`},
-	{"code_sha256 hex digest converted", map[string]any{"code_sha256": "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"}, attrAt("code_sha256"), "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="},
+	{"code_sha256 image digest", map[string]any{"code_sha256": "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"}, "", ""},
+	{"code_sha256 image digest with sha256: prefix", map[string]any{"code_sha256": "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"}, "", ""},
+	{"code_sha256 image digest in upper case", map[string]any{"code_sha256": "E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855"}, "", ""},
+	{"code_sha256 hex of the wrong length", map[string]any{"code_sha256": "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b85"}, attrAt("code_sha256"), "64 hex characters"},
+	{"code_sha256 sha256: prefix on base64", map[string]any{"code_sha256": "sha256:" + goodSha}, attrAt("code_sha256"), "44 characters ending in '='"},
+	{"code_sha256 an image URI", map[string]any{"code_sha256": "123456789012.dkr.ecr.eu-central-1.amazonaws.com/app@sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"}, attrAt("code_sha256"), "aws_ecr_image.x.image_digest"},
+	{"code_sha256 an image tag", map[string]any{"code_sha256": "123456789012.dkr.ecr.eu-central-1.amazonaws.com/app:v1"}, attrAt("code_sha256"), "pin the image by digest"},
 	{"code_sha256 not base64", map[string]any{"code_sha256": "not a hash"}, attrAt("code_sha256"), "base64 SHA-256"},
 	{"code_sha256 base64 of the wrong length", map[string]any{"code_sha256": "aGVsbG8="}, attrAt("code_sha256"), "44 characters"},
 	{"code_sha256 an S3 etag", map[string]any{"code_sha256": "d41d8cd98f00b204e9800998ecf8427e"}, attrAt("code_sha256"), "filebase64sha256"},
@@ -141,8 +146,9 @@ var planCases = []planCase{
 	{"timeout without unit", map[string]any{"timeouts": map[string]any{"delete": "5"}}, attrAt("timeouts", "delete"), `write "5s" or "5m"`},
 	{"timeout unparsable", map[string]any{"timeouts": map[string]any{"create": "forever"}}, attrAt("timeouts", "create"), `got "forever"`},
 	{"schedule longer than default timeout", map[string]any{"traffic_shift": ts("canary", iv(10, "2h"))}, attrAt("traffic_shift"), "timeouts.create is 1h0m0s"},
-	{"schedule longer than update timeout", map[string]any{"traffic_shift": ts("preset", "Linear10PercentEvery1Minute"), "timeouts": map[string]any{"update": "5m"}}, attrAt("timeouts", "update"), `timeouts = { update = "15m" }`},
-	{"timeout holds schedule but no poll", map[string]any{"traffic_shift": ts("canary", iv(10, "5m")), "timeouts": map[string]any{"create": "5m"}}, attrAt("timeouts", "create"), "read once more every 10s"},
+	{"schedule longer than create timeout, update fits", map[string]any{"traffic_shift": ts("canary", iv(10, "30m")), "timeouts": map[string]any{"create": "10m", "update": "2h"}}, attrAt("timeouts"), `timeouts.create is 10m0s`},
+	{"schedule longer than update timeout", map[string]any{"traffic_shift": ts("preset", "Linear10PercentEvery1Minute"), "timeouts": map[string]any{"update": "5m"}}, attrAt("timeouts"), `timeouts = { update = "15m" }`},
+	{"timeout holds schedule but no poll", map[string]any{"traffic_shift": ts("canary", iv(10, "5m")), "timeouts": map[string]any{"create": "5m"}}, attrAt("timeouts"), "read once more every 10s"},
 	{"timeout holds schedule and poll", map[string]any{"traffic_shift": ts("canary", iv(10, "5m")), "timeouts": map[string]any{"create": "6m"}}, "", ""},
 	// alarms
 	{"duplicated alarms", map[string]any{"alarms": []any{"errors", "errors"}}, attrAt("alarms", 1), "list each alarm once"},
@@ -155,6 +161,12 @@ var planCases = []planCase{
 	{"hook name with space", map[string]any{"hooks": map[string]any{"post_traffic": "smoke test"}}, attrAt("hooks", "post_traffic"), "1 to 64 letters"},
 	{"hook qualified", map[string]any{"hooks": map[string]any{"pre_traffic": "smoke:live"}}, attrAt("hooks", "pre_traffic"), "give the function alone"},
 	{"hook ARN ok", map[string]any{"hooks": map[string]any{"pre_traffic": "arn:aws:lambda:us-east-1:123456789012:function:smoke"}}, "", ""},
+	// events
+	{"event bus with space", map[string]any{"events": map[string]any{"event_bus": "my bus"}}, attrAt("events", "event_bus"), "1 to 256 letters"},
+	{"event bus empty", map[string]any{"events": map[string]any{"event_bus": ""}}, attrAt("events", "event_bus"), `write "default"`},
+	{"event bus ARN of a topic", map[string]any{"events": map[string]any{"event_bus": "arn:aws:sns:us-east-1:123456789012:releases"}}, attrAt("events", "event_bus"), "event bus name or ARN"},
+	{"event bus default ok", map[string]any{"events": map[string]any{"event_bus": "default"}}, "", ""},
+	{"event bus ARN ok", map[string]any{"events": map[string]any{"event_bus": "arn:aws:events:us-east-1:123456789012:event-bus/releases"}}, "", ""},
 	// metric gates
 	{"empty metric_gates", map[string]any{"metric_gates": map[string]any{}}, attrAt("metric_gates"), "misspelled key"},
 	{"confidence alone", map[string]any{"metric_gates": map[string]any{"confidence": 0.9}}, attrAt("metric_gates"), "needs at least one of"},
@@ -189,6 +201,8 @@ var planCases = []planCase{
 	{"unknown kind beside a known one", map[string]any{"traffic_shift": map[string]any{"preset": unknown, "canary": iv(10, "1m")}}, "", ""},
 	{"unknown hooks", map[string]any{"hooks": unknown}, "", ""},
 	{"unknown hook", map[string]any{"hooks": map[string]any{"pre_traffic": unknown}}, "", ""},
+	{"unknown events", map[string]any{"events": unknown}, "", ""},
+	{"unknown event bus", map[string]any{"events": map[string]any{"event_bus": unknown}}, "", ""},
 	{"unknown metric_gates", map[string]any{"metric_gates": unknown}, "", ""},
 	{"unknown gate", map[string]any{"metric_gates": map[string]any{"max_error_rate": unknown}}, "", ""},
 	{"unknown timeouts", map[string]any{"timeouts": unknown}, "", ""},
@@ -222,49 +236,54 @@ func TestDeploymentPlanTimeValidation(t *testing.T) {
 	s := protoServer(t)
 	typ := resourceSchemaType(t, s)
 	for _, tc := range planCases {
-		t.Run(tc.name, func(t *testing.T) {
-			attrs := baseRelease()
-			for k, v := range tc.attrs {
-				if v == nil {
-					delete(attrs, k)
-					continue
-				}
-				attrs[k] = v
-			}
-			resp, err := s.ValidateResourceConfig(context.Background(), &tfprotov6.ValidateResourceConfigRequest{
-				TypeName: "safelambda_deployment",
-				Config:   dynamicValue(t, typ, attrs),
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			var errs []*tfprotov6.Diagnostic
-			for _, d := range resp.Diagnostics {
-				if d.Severity == tfprotov6.DiagnosticSeverityError {
-					errs = append(errs, d)
-				}
-			}
-			if tc.wantPath == "" {
-				if len(errs) > 0 {
-					t.Fatalf("want no error, got:\n%s", diagSummary(errs))
-				}
-				return
-			}
-			if len(errs) != 1 {
-				t.Fatalf("want exactly one error (on %s), got %d:\n%s", tc.wantPath, len(errs), diagSummary(errs))
-			}
-			d := errs[0]
-			if d.Attribute == nil || d.Attribute.String() != tc.wantPath {
-				t.Errorf("error on %v, want %s:\n%s", d.Attribute, tc.wantPath, diagSummary(errs))
-			}
-			if !strings.Contains(d.Detail, tc.wantText) {
-				t.Errorf("detail %q does not contain %q", d.Detail, tc.wantText)
-			}
-			for _, raw := range []string{`\n`, "time: invalid duration", "strconv."} {
-				if strings.Contains(d.Detail, raw) || strings.Contains(d.Summary, raw) {
-					t.Errorf("message carries %q: %s", raw, d.Detail)
-				}
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { runPlanCase(t, s, typ, tc) })
+	}
+}
+
+// runPlanCase validates one configuration the way Terraform does at plan time and checks
+// its errors against the case.
+func runPlanCase(t *testing.T, s tfprotov6.ProviderServer, typ tftypes.Type, tc planCase) {
+	t.Helper()
+	attrs := baseRelease()
+	for k, v := range tc.attrs {
+		if v == nil {
+			delete(attrs, k)
+			continue
+		}
+		attrs[k] = v
+	}
+	resp, err := s.ValidateResourceConfig(context.Background(), &tfprotov6.ValidateResourceConfigRequest{
+		TypeName: "safelambda_deployment",
+		Config:   dynamicValue(t, typ, attrs),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var errs []*tfprotov6.Diagnostic
+	for _, d := range resp.Diagnostics {
+		if d.Severity == tfprotov6.DiagnosticSeverityError {
+			errs = append(errs, d)
+		}
+	}
+	if tc.wantPath == "" {
+		if len(errs) > 0 {
+			t.Fatalf("want no error, got:\n%s", diagSummary(errs))
+		}
+		return
+	}
+	if len(errs) != 1 {
+		t.Fatalf("want exactly one error (on %s), got %d:\n%s", tc.wantPath, len(errs), diagSummary(errs))
+	}
+	d := errs[0]
+	if d.Attribute == nil || d.Attribute.String() != tc.wantPath {
+		t.Errorf("error on %v, want %s:\n%s", d.Attribute, tc.wantPath, diagSummary(errs))
+	}
+	if !strings.Contains(d.Detail, tc.wantText) {
+		t.Errorf("detail %q does not contain %q", d.Detail, tc.wantText)
+	}
+	for _, raw := range []string{`\n`, "time: invalid duration", "strconv."} {
+		if strings.Contains(d.Detail, raw) || strings.Contains(d.Summary, raw) {
+			t.Errorf("message carries %q: %s", raw, d.Detail)
+		}
 	}
 }

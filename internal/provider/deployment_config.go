@@ -81,6 +81,8 @@ func releaseConfig(raw tftypes.Value, region string) shift.Config {
 		}
 	}
 
+	c.Approval = rd.approval(root["approval"])
+
 	if g, ok := rd.object(at("metric_gates"), root["metric_gates"]); ok {
 		p := at("metric_gates")
 		c.MetricGates = &shift.MetricGatesConfig{
@@ -91,6 +93,10 @@ func releaseConfig(raw tftypes.Value, region string) shift.Config {
 			MinInvocations:    rd.int(withName(p, "min_invocations"), g["min_invocations"]),
 			ArrivalDelay:      rd.str(withName(p, "arrival_delay"), g["arrival_delay"]),
 		}
+	}
+
+	if e, ok := rd.object(at("events"), root["events"]); ok {
+		c.Events = &shift.EventsConfig{EventBus: rd.str([]any{"events", "event_bus"}, e["event_bus"])}
 	}
 
 	if t, ok := rd.object(at("timeouts"), root["timeouts"]); ok {

@@ -46,6 +46,8 @@ func (r *deploymentListResource) ListResourceConfigSchema(_ context.Context, _ l
 			"the functions named in `function_names`, or of every function in the provider's region. " +
 			"`terraform query -generate-config-out=imported.tf` writes an import block and a configuration " +
 			"(in `code_sha256` mode, pinned to the code each alias serves) that plans with nothing to change. " +
+			"An alias split by a canary in progress is imported as it is: the import moves no traffic, and the split is " +
+			"left until the configuration asks for a release. " +
 			"Aliases that serve `$LATEST` are skipped with a warning: a release needs a published version.",
 		Attributes: map[string]listschema.Attribute{
 			"function_names": listschema.ListAttribute{

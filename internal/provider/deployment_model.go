@@ -32,6 +32,8 @@ type deploymentModel struct {
 	IgnorePollAlarmFailure   types.Bool     `tfsdk:"ignore_poll_alarm_failure"`
 	Hooks                    types.Object   `tfsdk:"hooks"`
 	MetricGates              types.Object   `tfsdk:"metric_gates"`
+	Approval                 types.Object   `tfsdk:"approval"`
+	Events                   types.Object   `tfsdk:"events"`
 	KeepVersions             types.Int64    `tfsdk:"keep_versions"`
 	TrafficArrivesVia        types.String   `tfsdk:"traffic_arrives_via"`
 	SkipDestroy              types.Bool     `tfsdk:"skip_destroy"`
@@ -78,20 +80,23 @@ func attrPath(steps []any) path.Path {
 }
 
 // releasePending reports whether applying the configured code_sha256 and version over
-// state moves traffic: a new resource, a new hash or version, or an alias left split.
-// ModifyPlan plans with it and Update acts on it, so the two always agree.
-func releasePending(codeSha256, version types.String, state *deploymentModel) bool {
+// state moves traffic: a new resource, a new hash or version, or an alias left split by an
+// interrupted release. A split found at import (adopted, see deployment_split.go) is left
+// until the configuration asks for a release. ModifyPlan plans with it and Update acts on
+// it, so the two always agree.
+func releasePending(codeSha256, version types.String, state *deploymentModel, adopted bool) bool {
 	if state == nil {
 		return true
 	}
-	if !state.AdditionalVersionWeights.IsNull() && len(state.AdditionalVersionWeights.Elements()) > 0 {
+	if !adopted && !state.AdditionalVersionWeights.IsNull() && len(state.AdditionalVersionWeights.Elements()) > 0 {
 		return true
 	}
 	if codeSha256.IsUnknown() || version.IsUnknown() {
 		return true
 	}
 	if !codeSha256.IsNull() {
-		return !codeSha256.Equal(state.CodeSha256)
+		// A digest written "sha256:…" names the code Lambda reports as bare hex.
+		return state.CodeSha256.IsNull() || !shift.SameCodeSha256(codeSha256.ValueString(), state.CodeSha256.ValueString())
 	}
 	return !version.Equal(state.Version)
 }

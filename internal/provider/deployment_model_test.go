@@ -160,7 +160,23 @@ func TestReleasePending(t *testing.T) {
 		{"alias left split", types.StringValue(goodSha), null, &split, true},
 	}
 	for _, tt := range tests {
-		if got := releasePending(tt.sha, tt.version, tt.state); got != tt.wantReleasing {
+		if got := releasePending(tt.sha, tt.version, tt.state, false); got != tt.wantReleasing {
+			t.Errorf("%s: releasePending = %v, want %v", tt.name, got, tt.wantReleasing)
+		}
+	}
+	// A split found at import is left until the configuration asks for a release.
+	for _, tt := range []struct {
+		name          string
+		sha, version  types.String
+		wantReleasing bool
+	}{
+		{"adopted split, same hash", types.StringValue(goodSha), null, false},
+		{"adopted split, same version", null, types.StringValue("3"), false},
+		{"adopted split, a release asked for", types.StringValue("new"), null, true},
+		{"adopted split, the weighted version asked for", null, types.StringValue("4"), true},
+		{"adopted split, hash not known yet", types.StringUnknown(), null, true},
+	} {
+		if got := releasePending(tt.sha, tt.version, &split, true); got != tt.wantReleasing {
 			t.Errorf("%s: releasePending = %v, want %v", tt.name, got, tt.wantReleasing)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -66,6 +67,9 @@ func (r *deploymentResource) engineWith(ctx context.Context, clients *awsapi.Cli
 	return &shift.Engine{
 		AWS:   clients.Engine(),
 		Clock: shift.RealClock{},
+		// Who runs the release, as its lease names it to other pipelines: the pipeline run
+		// the environment names, the user and host, and this process.
+		Holder: shift.NewHolder(pipelineRun(os.Getenv)),
 		Observer: func(e shift.Event) {
 			fields := map[string]any{"event": string(e.Kind), "percent": e.Percent, "target_version": e.Target}
 			switch e.Kind {
@@ -119,7 +123,9 @@ func (r *deploymentResource) ModifyPlan(ctx context.Context, req resource.Modify
 		return
 	}
 
-	pending := releasePending(config.CodeSha256, config.Version, state)
+	adopted := state != nil && isAdopted(ctx, req.Private)
+	pending := releasePending(config.CodeSha256, config.Version, state, adopted)
+	planSplitNote(config, state, adopted, pending, &resp.Diagnostics)
 	if state != nil && r.data != nil && !config.CodeSha256.IsNull() && !config.CodeSha256.IsUnknown() && !config.FunctionName.IsUnknown() {
 		r.warnLatest(ctx, config, *state, pending, &resp.Diagnostics)
 	}
@@ -171,7 +177,8 @@ func (r *deploymentResource) ModifyPlan(ctx context.Context, req resource.Modify
 // that uploads it.
 const latestWiringHint = "Wire code_sha256 to a value that changes at plan time: " +
 	"code_sha256 = aws_lambda_function.NAME.source_code_hash, with source_code_hash = filebase64sha256(\"lambda.zip\") on the function " +
-	"(or code_sha256 = filebase64sha256(\"lambda.zip\") itself). hashicorp/aws changes aws_lambda_function.NAME.code_sha256 only " +
+	"(or code_sha256 = filebase64sha256(\"lambda.zip\") itself); for a container image, the digest image_uri is pinned by " +
+	"(code_sha256 = aws_ecr_image.NAME.image_digest). hashicorp/aws changes aws_lambda_function.NAME.code_sha256 only " +
 	"after the apply that uploads the code, so a release keyed on it runs one apply late."
 
 // warnLatest compares the configured code_sha256 with the code of the function's $LATEST
@@ -186,11 +193,11 @@ func (r *deploymentResource) warnLatest(ctx context.Context, config, state deplo
 		return
 	}
 	switch {
-	case !pending && latest.CodeSha256 != want:
+	case !pending && !shift.SameCodeSha256(latest.CodeSha256, want):
 		diags.AddAttributeWarning(path.Root("code_sha256"), "$LATEST holds code that code_sha256 does not name",
 			fmt.Sprintf("Function %s's $LATEST has code %s, but code_sha256 is %s, which alias %s already serves: no release is planned for the new code. %s",
 				fn, latest.CodeSha256, want, config.Alias.ValueString(), latestWiringHint))
-	case pending && latest.CodeSha256 == want && !state.CodeSha256.Equal(config.CodeSha256):
+	case pending && shift.SameCodeSha256(latest.CodeSha256, want) && !shift.SameCodeSha256(state.CodeSha256.ValueString(), want):
 		diags.AddAttributeWarning(path.Root("code_sha256"), "Releasing code uploaded before this plan",
 			fmt.Sprintf("Function %s's $LATEST already had code %s before this plan: it was uploaded by an earlier apply or outside Terraform, "+
 				"and is released only now. If code_sha256 = aws_lambda_function.NAME.code_sha256, that is why. %s", fn, want, latestWiringHint))
@@ -201,7 +208,7 @@ func (r *deploymentResource) warnLatest(ctx context.Context, config, state deplo
 func sameScheduleInputs(plan, state deploymentModel) bool {
 	return plan.TrafficShift.Equal(state.TrafficShift) && plan.Alarms.Equal(state.Alarms) &&
 		plan.AlarmPollInterval.Equal(state.AlarmPollInterval) && plan.IgnoreAlarms.Equal(state.IgnoreAlarms) &&
-		plan.Hooks.Equal(state.Hooks) && plan.MetricGates.Equal(state.MetricGates)
+		plan.Hooks.Equal(state.Hooks) && plan.MetricGates.Equal(state.MetricGates) && plan.Approval.Equal(state.Approval)
 }
 
 func (r *deploymentResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
@@ -233,7 +240,7 @@ func (r *deploymentResource) Update(ctx context.Context, req resource.UpdateRequ
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	if !releasePending(config.CodeSha256, config.Version, &prior) {
+	if !releasePending(config.CodeSha256, config.Version, &prior, isAdopted(ctx, req.Private)) {
 		// Settings only (alarms, hooks, timeouts, another form of the function's name …):
 		// they take effect at the next release.
 		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
@@ -247,6 +254,8 @@ func (r *deploymentResource) Update(ctx context.Context, req resource.UpdateRequ
 	// The engine tells this configuration's own last release (a lease it left when its
 	// rollback could not finish, the mark it left when it succeeded) from another's.
 	resolved.Release.LastDeploymentID = lastDeploymentID(prior)
+	// A release of this configuration takes the alias over: a split it leaves is its own.
+	resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateAdoptedSplit, nil)...)
 	state, _ := r.release(ctx, plan, resolved.Release, prior.PreviousVersion.ValueString(), resolved.UpdateTimeout, &resp.Diagnostics)
 	// Written on failure too: it records what is live, so the release shows as pending.
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
@@ -312,7 +321,8 @@ func (r *deploymentResource) Read(ctx context.Context, req resource.ReadRequest,
 	state.ID = types.StringValue(fn + ":" + alias)
 	state.Version = types.StringValue(live.Version)
 	state.CodeSha256 = types.StringValue(live.CodeSha256)
-	if imported, _ := req.Private.GetKey(ctx, privateImported); imported != nil {
+	imported, _ := req.Private.GetKey(ctx, privateImported)
+	if imported != nil {
 		// Right after an import only code_sha256 is recorded: a configuration that
 		// `terraform plan -generate-config-out` writes from this state must set one of
 		// code_sha256 and version, and code_sha256 mode is the one that reads back equal.
@@ -327,7 +337,12 @@ func (r *deploymentResource) Read(ctx context.Context, req resource.ReadRequest,
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	if len(live.Weights) > 0 {
+	adopted := trackSplit(ctx, req.Private, resp.Private, imported != nil, live, &resp.Diagnostics)
+	switch {
+	case adopted:
+		tflog.Info(ctx, "alias is split by a release this configuration did not start (found at import); it is left until the configuration asks for a release",
+			map[string]any{"function": fn, "alias": alias, "version": live.Version, "weights": live.Weights})
+	case len(live.Weights) > 0:
 		tflog.Warn(ctx, "alias is split between versions; the next apply resumes or restores it",
 			map[string]any{"function": fn, "alias": alias, "version": live.Version, "weights": live.Weights})
 	}
@@ -355,7 +370,12 @@ func (r *deploymentResource) Delete(ctx context.Context, req resource.DeleteRequ
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	if err := r.engine(ctx, fn, alias).Remove(ctx, fn, alias); err != nil {
+	err := r.engine(ctx, fn, alias).Remove(ctx, fn, alias, lastDeploymentID(state))
+	if errors.Is(err, shift.ErrLeaseHeld) {
+		resp.Diagnostics.AddError("Alias held by a release in flight", err.Error())
+		return
+	}
+	if err != nil {
 		resp.Diagnostics.AddError("Cannot delete the alias",
 			fmt.Sprintf("Deleting alias %q of function %q failed: %v\nPublished versions are kept. Run terraform destroy again once the cause is fixed.", alias, fn, err))
 	}

@@ -64,10 +64,13 @@ func (r *deploymentResource) Schema(ctx context.Context, _ resource.SchemaReques
 			"code_sha256": schema.StringAttribute{
 				Optional: true,
 				Computed: true,
-				MarkdownDescription: "Release the function's code with this base64 SHA-256. Wire it to a value that changes " +
-					"at plan time when the package changes: `aws_lambda_function.x.source_code_hash` set from " +
-					"`filebase64sha256(\"lambda.zip\")`, or that expression itself (not `aws_lambda_function.x.code_sha256`, " +
-					"which hashicorp/aws only updates after the apply, so the release would run one apply late). " +
+				MarkdownDescription: "Release the function's code with this hash, in the form Lambda reports it: for a zip " +
+					"package the base64 SHA-256 of the zip, for a container image the image digest (lowercase hex; " +
+					"a `sha256:` prefix or upper case is accepted and compared as Lambda's form). Wire it to a value that changes " +
+					"at plan time when the code changes: `aws_lambda_function.x.source_code_hash` set from " +
+					"`filebase64sha256(\"lambda.zip\")`, or that expression itself, or the digest `image_uri` is pinned by " +
+					"(`aws_ecr_image.x.image_digest`); not `aws_lambda_function.x.code_sha256`, " +
+					"which hashicorp/aws only updates after the apply, so the release would run one apply late. " +
 					"The newest published version with this hash is reused; otherwise `$LATEST` is published with the hash " +
 					"as a precondition. Exactly one of `code_sha256` and `version`. Refresh reports the hash of the version " +
 					"the alias serves, so a release that did not finish shows as pending.",
@@ -163,6 +166,22 @@ func (r *deploymentResource) Schema(ctx context.Context, _ resource.SchemaReques
 				},
 			},
 			"metric_gates": metricGatesAttribute(),
+			"approval":     approvalAttribute(),
+			"events": schema.SingleNestedAttribute{
+				Optional: true,
+				MarkdownDescription: "Put an event on an Amazon EventBridge bus at each moment of a release: started, each step, " +
+					"each trip, a rollback, the promotion and the end (source `safelambda`, detail-types `Release Started`, " +
+					"`Release Step`, `Release Tripped`, `Release Rolled Back`, `Release Promoted`, `Release Finished`). " +
+					"Events never block or fail a release: one that cannot be put is tried again with the next and at the end, " +
+					"then reported as a warning. Needs `events:PutEvents` on the bus. The detail schema and examples are in the " +
+					"Operating releases guide.",
+				Attributes: map[string]schema.Attribute{
+					"event_bus": schema.StringAttribute{
+						Required:            true,
+						MarkdownDescription: "Name or ARN of the event bus, in the provider's region: `\"default\"` for the account's default bus, or `aws_cloudwatch_event_bus.x.name`.",
+					},
+				},
+			},
 			"keep_versions": schema.Int64Attribute{
 				Optional: true,
 				MarkdownDescription: "After a successful release, delete published versions beyond the newest N, never one " +

@@ -66,6 +66,7 @@ type endpointsModel struct {
 	Lambda     types.String `tfsdk:"lambda"`
 	CloudWatch types.String `tfsdk:"cloudwatch"`
 	STS        types.String `tfsdk:"sts"`
+	Events     types.String `tfsdk:"events"`
 }
 
 // providerData is what resources receive from Configure.
@@ -174,6 +175,7 @@ func (p *safelambdaProvider) Schema(_ context.Context, _ provider.SchemaRequest,
 						"lambda":     endpointAttribute("Lambda"),
 						"cloudwatch": endpointAttribute("CloudWatch"),
 						"sts":        endpointAttribute("STS (used by `assume_role`)"),
+						"events":     endpointAttribute("Amazon EventBridge (used by a deployment's `events`; hashicorp/aws calls it `events` too)"),
 					},
 				},
 			},

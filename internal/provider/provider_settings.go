@@ -47,6 +47,7 @@ func (m providerModel) settings(ctx context.Context, version string) (awsapi.Set
 			Lambda:     e.Lambda.ValueString(),
 			CloudWatch: e.CloudWatch.ValueString(),
 			STS:        e.STS.ValueString(),
+			Events:     e.Events.ValueString(),
 		}
 	}
 	return s, diags

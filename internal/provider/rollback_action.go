@@ -70,10 +70,14 @@ func (a *rollbackAction) Schema(_ context.Context, _ action.SchemaRequest, resp 
 			},
 			"to_version": actionschema.StringAttribute{
 				Optional: true,
-				MarkdownDescription: "The published version to serve. Default: for an alias split between versions, its primary " +
-					"version (the weighted one is the release being tried); for an alias on one version, the newest published " +
-					"version older than it, which is the one served before as long as releases went up one version at a " +
-					"time. Name it (e.g. `safelambda_deployment.api.previous_version`) when they did not.",
+				MarkdownDescription: "The published version to serve. Default: the version the alias served before. For an alias " +
+					"split between versions, that is its primary version (the weighted one is the release being tried); for an alias " +
+					"on one version, the version recorded by the release that put it there (every release records in the alias " +
+					"description the version it moved the alias off). An alias a rollback already took back stays where it is: " +
+					"a second invocation does not move it again. Only where the alias records nothing (an alias released before " +
+					"this record existed, moved outside safelambda, or created by a first release) does the rollback fall back to " +
+					"the newest published version older than the live one, and then it says so in a warning. " +
+					"The progress line names the rule used.",
 				Validators: []validator.String{
 					stringvalidator.RegexMatches(regexp.MustCompile(`^[0-9]+$`), "must be a published version number such as \"4\" ($LATEST cannot be rolled back to)"),
 				},
@@ -123,8 +127,9 @@ func (a *rollbackAction) Invoke(ctx context.Context, req action.InvokeRequest, r
 	log := eng.Observer
 	eng.Observer = func(e shift.Event) {
 		log(e)
-		// Retries and a rollback that meets a moved alias are worth seeing as they happen.
-		if e.Kind == shift.EventRollback || e.Kind == shift.EventTrip {
+		// Where it goes and by which rule, retries, and a rollback that meets a moved alias
+		// are worth seeing as they happen.
+		if e.Kind == shift.EventPreflight || e.Kind == shift.EventRollback || e.Kind == shift.EventTrip {
 			msg := e.Detail
 			if !strings.HasPrefix(msg, "alias ") {
 				msg = "alias " + alias + ": " + msg
@@ -163,9 +168,17 @@ func (a *rollbackAction) Invoke(ctx context.Context, req action.InvokeRequest, r
 		}
 		return
 	}
-	if res.Status == shift.StatusRolledBack {
+	if p := res.Previous; p.Rule == shift.PreviousOlder {
+		resp.Diagnostics.AddWarning("Rollback target chosen by the fallback rule",
+			fmt.Sprintf("Alias %s of function %s records no version it served before, so the rollback went to version %s, %s. "+
+				"If that is not the version that served before, run the action again with to_version set.", alias, fn, p.Version, p.Why))
+	}
+	switch {
+	case res.Status == shift.StatusRolledBack:
 		progress("alias %s: 100%% → %s (was %s)", alias, res.TargetVersion, wasText(res))
-	} else {
+	case res.Previous.Rule == shift.PreviousStay:
+		progress("alias %s: already rolled back; stays 100%% on %s, nothing to move", alias, res.TargetVersion)
+	default:
 		progress("alias %s: already 100%% on %s; nothing to move", alias, res.TargetVersion)
 	}
 	switch {

@@ -43,14 +43,21 @@ func objectValue(t *testing.T, typ tftypes.Type, v any) tftypes.Value {
 			vals[name] = objectValue(t, at, m[name])
 		}
 		return tftypes.NewValue(tt, vals)
-	case tftypes.List:
+	case tftypes.List, tftypes.Set:
 		s, ok := v.([]any)
 		if !ok {
-			t.Fatalf("want []any for list, got %T", v)
+			t.Fatalf("want []any for %s, got %T", tt, v)
+		}
+		var elem tftypes.Type
+		switch c := tt.(type) {
+		case tftypes.List:
+			elem = c.ElementType
+		case tftypes.Set:
+			elem = c.ElementType
 		}
 		var elems []tftypes.Value
 		for _, e := range s {
-			elems = append(elems, objectValue(t, tt.ElementType, e))
+			elems = append(elems, objectValue(t, elem, e))
 		}
 		return tftypes.NewValue(tt, elems)
 	case tftypes.Map:

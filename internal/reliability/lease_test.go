@@ -16,7 +16,7 @@ import (
 // than with the engine's parser, so that a change of format shows up as a failing test.
 var (
 	leaseMark    = regexp.MustCompile(`^safelambda release (d-\S+) by (.+) until (\S+)$`)
-	releasedMark = regexp.MustCompile(`^safelambda (released|restored) version (\S+) in (d-\S+) by (.+) at (\S+)$`)
+	releasedMark = regexp.MustCompile(`^safelambda (released|restored) version (\S+)(?: from \S+)? in (d-\S+) by (.+) at (\S+)$`)
 )
 
 // aliasDescription reads the description of alias live, where releases keep their lease.

@@ -50,6 +50,8 @@ var ErrOutcomeUnknown = errors.New("outcome unknown")
 type Function struct {
 	Name string // the plain function name, even when the caller passed an ARN
 	ARN  string // the unqualified function ARN
+	// Timeout is how long one invocation of $LATEST may run (0 when unknown).
+	Timeout time.Duration
 }
 
 // Version is one published version of a function (or $LATEST).
@@ -163,6 +165,8 @@ type AWS struct {
 	Metrics   Metrics // nil when no metric gates are configured
 	// Consumers guards keep_versions; nil (engine tests only) means no version has any.
 	Consumers Consumers
+	// Events puts release events on Release.EventBus; nil puts none.
+	Events EventBus
 	// Triggers reads where the function's traffic enters (wiring.go); nil skips the check.
 	Triggers Triggers
 }

@@ -14,16 +14,18 @@ import (
 // the Result it reports.
 
 // Engine runs releases. AWS is required; the rest have defaults: Clock RealClock, no
-// Observer, NewID a random "d-" + 12 hex digits, Holder user@host.
+// Observer, NewID a random "d-" + 12 hex digits, Holder NewHolder("").
 type Engine struct {
 	AWS      AWS
 	Clock    Clock
 	Observer Observer
 	NewID    func() string
-	// Holder names who runs the releases, in the lease other releases see.
+	// Holder names who runs the releases, in the lease other releases see: NewHolder with
+	// the pipeline run the caller knows of. Its process part (see NewHolder) is what a
+	// reader checks to tell a killed release from a live one.
 	Holder string
 	// HolderGone tells whether the process named by another release's lease has ended
-	// (nil: only a holder on this host whose process is gone counts as ended).
+	// (nil: holderGone, which concludes it only about a process this one can see).
 	HolderGone func(holder string) bool
 	// LeaseSlack is how long a lease lasts beyond the hold that follows each write; zero
 	// means DefaultLeaseSlack.
@@ -44,7 +46,8 @@ const (
 	// phasePrepared: the release wrote the alias (its lease, or a split left by another
 	// release restored to its primary) but the target has taken no traffic.
 	phasePrepared
-	// phaseShifting: the target takes part of the traffic (a step, or a resumed split).
+	// phaseShifting: the target takes part of the traffic (a step), or an interrupted
+	// release's split was taken over (adoptSplit): a failure rolls back.
 	phaseShifting
 	// phasePromoted: the target takes all the traffic (promoted, or the alias created on it).
 	phasePromoted
@@ -75,6 +78,16 @@ type run struct {
 	// undoing says the writes undo the release (rollback, restore): they leave no mark.
 	undoing  bool
 	flipFlop string // the alias served another configuration's release (see checkFlipFlop)
+	// split is the alias as an interrupted release left it split, once this release took
+	// it over (adoptSplit); interruptedBy names that release when its lease said.
+	split          *aliasShape
+	interruptedBy  string
+	interruptedWhy string    // how it is known to be interrupted: "its lease ran out at …"
+	leaseUntil     time.Time // the expiry of the lease this release last wrote
+	// hookTimeouts are the hook functions' own timeouts, read in preflight (hookBound).
+	hookTimeouts map[string]time.Duration
+	// restoredFrom is the version a restore takes traffic off, for the mark it leaves.
+	restoredFrom string
 
 	gates    []gate
 	interval time.Duration
@@ -84,6 +97,8 @@ type run struct {
 	metricsSeen   string        // what the metric gates last saw, for the success message
 	tripRecorded  bool          // the timeline already says what stopped the release
 	restoreAlarms restoreAlarms // what a restore's alarm check read, for its caller
+	restoreRule   Previous      // where a restore went and why, for its caller
+	events        *eventSender  // nil when the release puts no events
 }
 
 func (e *Engine) newRun(ctx context.Context, r Release) *run {
@@ -92,6 +107,7 @@ func (e *Engine) newRun(ctx context.Context, r Release) *run {
 	x.interval = pollInterval(r)
 	x.guard = newGuard(e.AWS, x.clock, r.Function, r.Alias)
 	x.guard.description = x.leaseFor
+	x.events = e.eventSender(r)
 	return x
 }
 
@@ -138,6 +154,7 @@ func (e *Engine) newID() string {
 // context detached from ctx. Result is filled in on every outcome; the error, when not
 // nil, is a *ReleaseError.
 func (e *Engine) Run(ctx context.Context, r Release) (Result, error) {
+	r.CodeSha256 = canonicalCodeSha256(r.CodeSha256) // a hand-built Release may spell a digest "sha256:…"
 	x := e.newRun(ctx, r)
 	return x.finish(x.release())
 }
@@ -163,9 +180,9 @@ func (x *run) release() *failure {
 	if g.exists() && !g.wrote && (x.r.PreTrafficHook != "" || x.phase == phaseShifting) {
 		// A hook, or a resumed hold, comes before the first write: the lease says the
 		// alias is taken meanwhile.
-		var next time.Duration
+		next := x.hookBound(x.r.PreTrafficHook)
 		if x.phase == phaseShifting {
-			next = x.r.Schedule.MinDuration()
+			next += x.resumedStepDuration()
 		}
 		if f := x.write(g.left.version, g.left.weights, next, "record the release on alias "+x.r.Alias); f != nil {
 			return f
@@ -187,8 +204,11 @@ func (x *run) release() *failure {
 		}
 		where := fmt.Sprintf("at step %d of %d (%s%% on version %s)", i+1, len(steps), FormatPercent(s.Percent), x.target.Version)
 		if s.Percent > x.percent()+1e-9 {
+			if f := x.approve(beforeTrafficIncrease, i+1, s.Percent); f != nil {
+				return f
+			}
 			weights := map[string]float64{x.target.Version: roundPercent(s.Percent) / 100}
-			if f := x.write(x.previous(), weights, s.Hold, "shift "+where); f != nil {
+			if f := x.write(x.previous(), weights, StepDuration(s, x.r.MetricGates), "shift "+where); f != nil {
 				return f
 			}
 			x.advance(phaseShifting)
@@ -198,7 +218,7 @@ func (x *run) release() *failure {
 			// unknown, so it is held in full again before traffic moves on.
 			x.record(EventShift, "%s%% → %s already (step %d of %d): holding it again for %s", FormatPercent(s.Percent), x.target.Version, i+1, len(steps), s.Hold)
 		}
-		if f := x.hold(s.Hold, where); f != nil {
+		if f := x.hold(s, where); f != nil {
 			return f
 		}
 	}
@@ -208,14 +228,17 @@ func (x *run) release() *failure {
 		last := steps[n-1]
 		where := fmt.Sprintf("at %s%% on version %s (resumed above the last step)", FormatPercent(x.percent()), x.target.Version)
 		x.record(EventShift, "%s%% → %s already, above the last step: holding it for %s", FormatPercent(x.percent()), x.target.Version, last.Hold)
-		if f := x.hold(last.Hold, where); f != nil {
+		if f := x.hold(last, where); f != nil {
 			return f
 		}
 	}
 
+	if f := x.approve(beforePromotion, 0, 100); f != nil {
+		return f
+	}
 	where := fmt.Sprintf("after promotion (100%% on version %s)", x.target.Version)
 	x.ending = !x.checksAfterPromotion()
-	if f := x.write(x.target.Version, nil, 0, "promote "+x.target.Version); f != nil {
+	if f := x.write(x.target.Version, nil, x.hookBound(x.r.PostTrafficHook), "promote "+x.target.Version); f != nil {
 		return f
 	}
 	x.advance(phasePromoted)
@@ -243,7 +266,7 @@ func (x *run) advance(p phase) {
 // nothing to shift from. Hooks and gates still run; rollback deletes the alias.
 func (x *run) firstRelease() *failure {
 	x.ending = !x.checksAfterPromotion()
-	a, err := x.guard.create(x.ctx, x.target.Version, 0)
+	a, err := x.guard.create(x.ctx, x.target.Version, x.hookBound(x.r.PostTrafficHook))
 	var d *driftError
 	if errors.As(err, &d) {
 		now := "exists now"
@@ -283,12 +306,13 @@ func (x *run) handleSplit() *failure {
 			x.r.Alias, left, FormatPercent(x.percent()), x.target.Version, x.previous())
 		return nil
 	}
-	if f := x.write(left.version, nil, 0, "restore the primary version "+left.version); f != nil {
+	if f := x.write(left.version, nil, x.hookBound(x.r.PreTrafficHook), "restore the primary version "+left.version); f != nil {
 		return f
 	}
 	x.advance(phasePrepared)
 	x.record(EventRollback, "alias %s was left split at %s; restored %s with no weights before releasing %s",
 		x.r.Alias, left, x.previous(), x.target.Version)
+	x.announceRollback(fmt.Sprintf("alias %s was left split at %s by an earlier release", x.r.Alias, left))
 	return nil
 }
 
@@ -387,11 +411,17 @@ func (x *run) finish(f *failure) (Result, error) {
 		case f.drift != "":
 			rerr.Live = "The " + f.drift
 		case x.phase.trafficMoved() || x.guard.pending != nil:
+			// A split adopted from an interrupted release that this release never wrote.
+			adoptedOnly := x.split != nil && !x.guard.wrote
 			out := x.rollback()
 			switch {
 			case out.done && (x.phase.trafficMoved() || out.moved):
 				x.res.Status = StatusRolledBack
 				liveNote = "rolled back"
+				if adoptedOnly {
+					liveNote = fmt.Sprintf("rolled back: the split %s left by %s, which was interrupted, is undone", *x.split, x.interruptedRelease())
+				}
+				x.announceRollback(f.cause)
 			case out.done: // the failed write had not landed: nothing moved
 				liveNote = "unchanged"
 			case out.drift != nil:

@@ -1066,7 +1066,7 @@ func TestInspectAndRemove(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Live{AliasARN: fnARN + ":live", Version: "3", Weights: w("4", 0.1), CodeSha256: "h3"}
+	want := Live{AliasARN: fnARN + ":live", Version: "3", Weights: w("4", 0.1), CodeSha256: "h3", Writer: "d-old"}
 	if !reflect.DeepEqual(live, want) {
 		t.Errorf("Inspect = %+v, want %+v", live, want)
 	}
@@ -1091,13 +1091,13 @@ func TestInspectAndRemove(t *testing.T) {
 	if _, err := h.engine.Inspect(context.Background(), "gone", "live", Known{}); !errors.Is(err, ErrNotFound) {
 		t.Errorf("missing function: %v", err)
 	}
-	if err := h.engine.Remove(context.Background(), fnName, "live"); err != nil {
+	if err := h.engine.Remove(context.Background(), fnName, "live", ""); err != nil {
 		t.Fatal(err)
 	}
 	if _, ok := h.aws.alias("live"); ok {
 		t.Error("alias not deleted")
 	}
-	if err := h.engine.Remove(context.Background(), fnName, "live"); err != nil {
+	if err := h.engine.Remove(context.Background(), fnName, "live", ""); err != nil {
 		t.Errorf("removing a missing alias: %v", err)
 	}
 	if len(h.aws.versionNumbers()) != 4 {

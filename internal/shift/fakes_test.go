@@ -70,6 +70,8 @@ type fakeAWS struct {
 	clock *fakeClock
 
 	functions map[string]bool
+	// timeouts are the functions' own timeouts (GetFunction's Timeout; 0 when not set).
+	timeouts  map[string]time.Duration
 	versions  []Version // published, oldest first
 	latestSha string
 	// publishState is the State of a freshly published version; "" is Active.
@@ -214,7 +216,7 @@ func (f *fakeAWS) GetFunction(ctx context.Context, function string) (Function, e
 	if !f.functions[function] {
 		return Function{}, notFound("function " + function)
 	}
-	return Function{Name: function, ARN: "arn:aws:lambda:eu-central-1:123456789012:function:" + function}, nil
+	return Function{Name: function, ARN: "arn:aws:lambda:eu-central-1:123456789012:function:" + function, Timeout: f.timeouts[function]}, nil
 }
 
 func (f *fakeAWS) GetVersion(ctx context.Context, function, version string) (Version, error) {

@@ -208,14 +208,16 @@ func (x *run) ignoreRead(what string) {
 	x.ignoredReads[what]++
 }
 
-// hold keeps the current weights for d (longer with metric gates), checking the gates at
-// its start and then every poll interval; the last wait is shorter when d is not a multiple of the interval, so
-// the last check falls at the end of the hold.
-func (x *run) hold(d time.Duration, where string) *failure {
+// hold keeps the current weights for step s (StepDuration: longer than its hold with
+// metric gates), checking the gates at its start and then every poll interval; the last
+// wait is shorter when the duration is not a multiple of the interval, so the last check
+// falls at the end of the step.
+func (x *run) hold(s Step, where string) *failure {
 	start := x.clock.Now()
+	d := s.Hold
 	// Metric gates judge a step only on metrics that have arrived: the hold lasts until
 	// its own minutes have (see MetricEvidenceWait).
-	deadline := start.Add(d + MetricEvidenceWait(x.r.MetricGates))
+	deadline := start.Add(StepDuration(s, x.r.MetricGates))
 	for first := true; ; first = false {
 		if err := x.ctx.Err(); err != nil {
 			return x.interrupted(err, "the hold "+where)

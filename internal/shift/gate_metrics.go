@@ -54,10 +54,22 @@ func MetricEvidenceWait(g *MetricGates) time.Duration {
 	return metricResolution + d
 }
 
+// StepDuration is how long a weighted step keeps the alias as its write left it, gates
+// polled all along: its hold, held longer by MetricEvidenceWait when metric gates judge
+// it. The hold itself, the lease each step's write carries and the plan-time check that
+// the schedule fits its timeout all use this one function.
+func StepDuration(s Step, gates *MetricGates) time.Duration {
+	return s.Hold + MetricEvidenceWait(gates)
+}
+
 // MinReleaseDuration is how long a release takes at least, hooks and API calls aside:
-// the sum of its holds, each held longer by MetricEvidenceWait.
+// the sum of its steps' durations (StepDuration).
 func MinReleaseDuration(r Release) time.Duration {
-	return r.Schedule.MinDuration() + time.Duration(len(r.Schedule.Steps))*MetricEvidenceWait(r.MetricGates)
+	var d time.Duration
+	for _, s := range r.Schedule.Steps {
+		d += StepDuration(s, r.MetricGates)
+	}
+	return d
 }
 
 // arrivedUntil is the end of the newest whole minute whose metrics have arrived at now.

@@ -20,6 +20,27 @@ const (
 	hookFirstBackoff    = 2 * time.Second
 )
 
+// How long a hook invocation may last, for the lease that covers it: the hook function's
+// own timeout (Lambda ends a run there; 15 minutes at most) plus hookStartAllowance for
+// what comes before the run starts: throttled attempts retried inside the SDK (the
+// provider's max_retries, each waiting up to 10s), the init phase, the network.
+const (
+	maxInvocation      = 15 * time.Minute
+	hookStartAllowance = 5 * time.Minute
+)
+
+// hookBound is how long the hook function may take, once invoked; 0 for no hook.
+func (x *run) hookBound(function string) time.Duration {
+	if function == "" {
+		return 0
+	}
+	t := x.hookTimeouts[function]
+	if t <= 0 || t > maxInvocation {
+		t = maxInvocation
+	}
+	return t + hookStartAllowance
+}
+
 // maxHookText bounds a hook's reason and output in messages, the timeline and state: a
 // hook may answer with megabytes.
 const maxHookText = 300
@@ -68,6 +89,10 @@ func (x *run) runHook(k hookKind, function, where string) *failure {
 	}
 	x.record(EventHook, "%s %s invoked", k.attr, function)
 	res, err := x.invokeOnce(function, payload)
+	var renewal *renewalError
+	if errors.As(err, &renewal) {
+		return renewal.f
+	}
 	if err != nil {
 		if cerr := x.ctx.Err(); cerr != nil {
 			return x.interrupted(cerr, fmt.Sprintf("the %s hook %s", k.attr, function))
@@ -141,11 +166,21 @@ func hookVerdict(res InvokeResult) (reason string, failed bool) {
 	return "status Failed (no reason or message given)", true
 }
 
+// renewalError carries the failure of a lease renewal between two attempts at a hook.
+type renewalError struct{ f *failure }
+
+func (e *renewalError) Error() string { return e.f.cause }
+
 // invokeOnce invokes a hook, trying again only while Lambda throttles (a throttled
-// request never ran).
+// request never ran). The write before the hook leased the alias for one invocation
+// (hookBound); before each attempt after that, the lease is renewed to cover another, so
+// that retries cannot outlast it.
 func (x *run) invokeOnce(function string, payload []byte) (InvokeResult, error) {
 	backoff := hookFirstBackoff
 	for retry := 0; ; retry++ {
+		if f := x.renewLease(x.hookBound(function), "renew the lease before invoking "+function+" again"); f != nil {
+			return InvokeResult{}, &renewalError{f}
+		}
 		res, err := x.e.AWS.Invoker.Invoke(x.ctx, function, payload)
 		if !errors.Is(err, ErrThrottled) || errors.Is(err, ErrOutcomeUnknown) || retry == hookThrottleRetries {
 			return res, err

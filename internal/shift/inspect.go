@@ -55,6 +55,7 @@ func (e *Engine) Inspect(ctx context.Context, function, alias string, known Know
 		AliasARN: a.ARN,
 		Version:  a.FunctionVersion,
 		Weights:  copyWeights(nonZero(a.Weights)),
+		Writer:   writer(a.Description),
 	}
 	if known.Version == a.FunctionVersion && known.CodeSha256 != "" {
 		live.CodeSha256 = known.CodeSha256
@@ -68,9 +69,13 @@ func (e *Engine) Inspect(ctx context.Context, function, alias string, known Know
 	return live, nil
 }
 
-// Remove deletes the alias (destroy). Published versions stay. An alias or function
-// already gone is success.
-func (e *Engine) Remove(ctx context.Context, function, alias string) error {
+// Remove deletes the alias (destroy), unless another release holds its lease (see
+// CheckRemovable; lastDeploymentID is this configuration's last release). Published
+// versions stay. An alias or function already gone is success.
+func (e *Engine) Remove(ctx context.Context, function, alias, lastDeploymentID string) error {
+	if err := e.CheckRemovable(ctx, function, alias, lastDeploymentID); err != nil {
+		return err
+	}
 	err := e.AWS.Aliases.DeleteAlias(ctx, function, alias)
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return fmt.Errorf("delete alias %s of function %s: %w", alias, function, err)

@@ -3,6 +3,7 @@ package shift
 import (
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 )
@@ -54,31 +55,8 @@ func (x *run) preflight() *failure {
 		return f
 	}
 
-	for _, h := range []struct {
-		kind hookKind
-		name string
-	}{{preTraffic, r.PreTrafficHook}, {postTraffic, r.PostTrafficHook}} {
-		if h.name == "" {
-			continue
-		}
-		if aws.Invoker == nil {
-			return &failure{cause: "hooks are configured but the engine has no Invoker client; nothing was changed"}
-		}
-		if _, err := fns.GetFunction(x.ctx, h.name); errors.Is(err, ErrNotFound) {
-			return &failure{
-				cause: fmt.Sprintf("%s hook function %q does not exist; nothing was changed", h.kind.attr, h.name),
-				next:  fmt.Sprintf("Check hooks.%s: it takes a function name or ARN in the provider's region.", h.kind.attr),
-				err:   err,
-			}
-		} else if err != nil {
-			return x.apiFailure(err, fmt.Sprintf("read %s hook function %s", h.kind.attr, h.name))
-		}
-	}
-
-	if f := x.preflightGates(); f != nil {
-		return f
-	}
-
+	// The alias is read before anything is judged: a split an interrupted release left is
+	// this release's to finish or undo, and from here on a failure rolls it back.
 	exists, err := x.guard.find(x.ctx)
 	if err != nil {
 		return x.apiFailure(err, "read alias "+r.Alias)
@@ -90,6 +68,40 @@ func (x *run) preflight() *failure {
 		return f
 	}
 	if f := x.settleFound(); f != nil {
+		return f
+	}
+	x.adoptSplit()
+
+	for _, h := range []struct {
+		kind hookKind
+		name string
+	}{{preTraffic, r.PreTrafficHook}, {postTraffic, r.PostTrafficHook}} {
+		if h.name == "" {
+			continue
+		}
+		if aws.Invoker == nil {
+			return &failure{cause: "hooks are configured but the engine has no Invoker client; nothing was changed"}
+		}
+		hook, err := fns.GetFunction(x.ctx, h.name)
+		if errors.Is(err, ErrNotFound) {
+			return &failure{
+				cause: fmt.Sprintf("%s hook function %q does not exist; nothing was changed", h.kind.attr, h.name),
+				next:  fmt.Sprintf("Check hooks.%s: it takes a function name or ARN in the provider's region.", h.kind.attr),
+				err:   err,
+			}
+		} else if err != nil {
+			return x.apiFailure(err, fmt.Sprintf("read %s hook function %s", h.kind.attr, h.name))
+		}
+		if x.hookTimeouts == nil {
+			x.hookTimeouts = map[string]time.Duration{}
+		}
+		x.hookTimeouts[h.name] = hook.Timeout
+	}
+
+	if f := x.preflightApproval(); f != nil {
+		return f
+	}
+	if f := x.preflightGates(); f != nil {
 		return f
 	}
 	if f := x.checkWiring(); f != nil {
@@ -226,8 +238,7 @@ func (x *run) resolveByHash() *failure {
 		return &failure{
 			cause: fmt.Sprintf("code_sha256 %s matches no published version of %s, and $LATEST has code_sha256 %s; nothing was changed",
 				r.CodeSha256, x.fn.Name, latest.CodeSha256),
-			next: "Deploy the code with that hash to the function first (aws_lambda_function with source_code_hash = filebase64sha256(the zip)), " +
-				"or set code_sha256 to the hash of the code to release: filebase64sha256 of its zip, not filesha256 (hex).",
+			next: codeSha256Mismatch(r.CodeSha256, latest.CodeSha256),
 		}
 	}
 	if f := x.routable(latest); f != nil {
@@ -457,6 +468,9 @@ func (x *run) preflightAlarms() *failure {
 	}
 	// The alarms that could be read still gate, whatever could not be read.
 	if firing := g.firing(states); len(firing) > 0 {
+		if !r.IgnoreAlarms && x.split != nil {
+			return x.firingOverSplit(firing)
+		}
 		if !r.IgnoreAlarms {
 			return &failure{
 				cause:  fmt.Sprintf("%s before the release started; nothing was changed", quoteAlarms(names(firing), "is already in ALARM", "are already in ALARM")),
@@ -485,4 +499,52 @@ func quoteAlarms(items []string, one, many string) string {
 		return fmt.Sprintf("alarm %s %s", q[0], one)
 	}
 	return fmt.Sprintf("alarms %s %s", strings.Join(q, ", "), many)
+}
+
+// adoptSplit takes over an alias left split by a release that was interrupted (its lease
+// ran out, its holder is gone, or it left none; a live lease of another release refused
+// the release before this). Nobody watches that split any more: from here on any failure,
+// in preflight too, rolls it back to its primary, and it is resumed only when every check
+// passes (see handleSplit).
+func (x *run) adoptSplit() {
+	g := x.guard
+	if !g.exists() || len(nonZero(g.left.weights)) == 0 {
+		return
+	}
+	split := aliasShape{version: g.left.version, weights: copyWeights(nonZero(g.left.weights))}
+	x.split = &split
+	x.advance(phaseShifting)
+}
+
+// interrupted names the release that left the split this release adopted.
+func (x *run) interruptedRelease() string {
+	if x.interruptedBy != "" {
+		return x.interruptedBy
+	}
+	return "an earlier release"
+}
+
+// firingOverSplit is the failure of a release that finds alarms in ALARM over a split an
+// interrupted release left: the canary took traffic while nobody watched it and the
+// alarms fired. The split is rolled back (finish rolls back an adopted split) and the
+// release stops; ignore_alarms is not offered: it would ship the failing version.
+func (x *run) firingOverSplit(firing []AlarmState) *failure {
+	s := *x.split
+	var canary []string
+	for v, w := range s.weights {
+		canary = append(canary, fmt.Sprintf("%s%% on version %s", FormatPercent(w*100), v))
+	}
+	sort.Strings(canary)
+	why := ""
+	if x.interruptedWhy != "" {
+		why = " (" + x.interruptedWhy + ")"
+	}
+	return &failure{
+		cause: fmt.Sprintf("%s, and alias %s was left split at %s by %s, which was interrupted%s: "+
+			"the split is rolled back to version %s before anything else, and the release stops",
+			quoteAlarms(names(firing), "is in ALARM", "are in ALARM"), x.r.Alias, s, x.interruptedRelease(), why, s.version),
+		reason: reasons(firing),
+		next: fmt.Sprintf("%s took traffic while no release watched it, and the alarms fired: find out why (the alarm's history, "+
+			"the function's logs) and fix it, then run terraform apply again once the alarms are back to OK.", strings.Join(canary, " and ")),
+	}
 }

@@ -15,9 +15,10 @@ import (
 type RestoreRequest struct {
 	Function string // name or unqualified ARN
 	Alias    string
-	// Version is the version to put back; "" means the previous one: the primary version
-	// when the alias is split, else the newest published version older than the one it
-	// serves.
+	// Version is the version to put back; "" means the one it served before, by the rule
+	// of PreviousOf: the primary version when the alias is split, else the version the
+	// mark of the release that put the live one there records, else (no record) the
+	// newest published version older than the live one. Restored.Previous says which.
 	Version string
 	// Alarms are checked once after the alias is restored, and reported; they change
 	// nothing.
@@ -33,6 +34,9 @@ type Restored struct {
 	// (WasVersion is "" when the alias was not found).
 	WasVersion string
 	WasWeights map[string]float64
+	// Previous is the version the restore went to and the rule that chose it (the zero
+	// value when it stopped before choosing).
+	Previous Previous
 	// AlarmsRead is how many alarms were read after the restore (0: none configured, or
 	// the restore failed before); Firing are those in ALARM; AlarmsErr says why they could
 	// not be read.
@@ -51,7 +55,7 @@ func (e *Engine) Restore(ctx context.Context, req RestoreRequest) (Restored, err
 	x.ending, x.undoing = true, true // a restore leaves no lease
 	f := x.restore(req.Version)
 	res, err := x.finishRestore(f)
-	out := Restored{Result: res, AlarmsRead: x.restoreAlarms.read, Firing: x.restoreAlarms.firing, AlarmsErr: x.restoreAlarms.err}
+	out := Restored{Result: res, Previous: x.restoreRule, AlarmsRead: x.restoreAlarms.read, Firing: x.restoreAlarms.firing, AlarmsErr: x.restoreAlarms.err}
 	if found := x.guard.found; found != nil {
 		out.WasVersion, out.WasWeights = found.FunctionVersion, nonZero(found.Weights)
 	}
@@ -94,15 +98,26 @@ func (x *run) restore(version string) *failure {
 		}
 	}
 	x.res.AliasARN = x.guard.found.ARN
-	home, f := x.restoreTarget(version)
+	prev, f := x.restoreTarget(version)
 	if f != nil {
 		return f
 	}
+	x.restoreRule = prev
+	home := prev.Version
+	if prev.Rule == PreviousStay {
+		x.record(EventPreflight, "staying on version %s: %s", home, prev.Why)
+	} else {
+		x.record(EventPreflight, "going back to version %s, %s", home, prev.Why)
+	}
 	v, err := x.e.AWS.Functions.GetVersion(x.ctx, x.r.Function, home)
 	if errors.Is(err, ErrNotFound) {
+		next := "Name a published version to restore."
+		if prev.Rule != PreviousAsked {
+			next = "Name a published version to restore (to_version)."
+		}
 		return &failure{
-			cause: fmt.Sprintf("version %s of function %s is not published; nothing was changed", home, x.r.Function),
-			next:  "Name a published version to restore.",
+			cause: fmt.Sprintf("version %s of function %s is not published (chosen as %s); nothing was changed", home, x.r.Function, prev.Why),
+			next:  next,
 			err:   err,
 		}
 	}
@@ -120,7 +135,12 @@ func (x *run) restore(version string) *failure {
 		x.checkAlarmsOnce()
 		return nil
 	}
-	x.record(EventPreflight, "ok: alias %s serves %s; restoring version %s", x.r.Alias, x.guard.left, home)
+	x.restoredFrom = x.guard.found.FunctionVersion
+	if w := nonZero(x.guard.found.Weights); len(w) == 1 {
+		for v := range w {
+			x.restoredFrom = v // the version being tried is the one taken off
+		}
+	}
 	out := x.rollbackTo(home)
 	switch {
 	case out.drift != nil:
@@ -142,35 +162,36 @@ func (x *run) restore(version string) *failure {
 	return nil
 }
 
-// restoreTarget is the version to restore: the one asked for, or the previous one.
-func (x *run) restoreTarget(version string) (string, *failure) {
+// restoreTarget is the version to restore: the one asked for, or the one the alias served
+// before (PreviousOf), or by the fallback rule when the alias records none.
+func (x *run) restoreTarget(version string) (Previous, *failure) {
 	if version != "" {
-		return version, nil
+		return Previous{Version: version, Rule: PreviousAsked, Why: "the version asked for (to_version)"}, nil
 	}
-	found := x.guard.found
-	if len(nonZero(found.Weights)) > 0 {
-		return found.FunctionVersion, nil
+	found := *x.guard.found
+	p, noRecord, ok := PreviousOf(found)
+	if ok {
+		return p, nil
 	}
-	live, err := strconv.Atoi(found.FunctionVersion)
-	if err != nil {
-		return "", &failure{
+	if _, err := strconv.Atoi(found.FunctionVersion); err != nil {
+		return Previous{}, &failure{
 			cause: fmt.Sprintf("alias %s serves %s, which has no previous version; nothing was changed", x.r.Alias, found.FunctionVersion),
 			next:  "Name the version to restore.",
 		}
 	}
 	versions, err := x.e.AWS.Functions.ListVersions(x.ctx, x.r.Function)
 	if err != nil {
-		return "", x.apiFailure(err, "list the versions of "+x.r.Function)
+		return Previous{}, x.apiFailure(err, "list the versions of "+x.r.Function)
 	}
-	for _, v := range sortedVersions(versions) {
-		if n, _ := strconv.Atoi(v.Version); n < live {
-			return v.Version, nil
+	older, ok := olderThan(found.FunctionVersion, versions)
+	if !ok {
+		return Previous{}, &failure{
+			cause: fmt.Sprintf("alias %s serves version %s, %s, and no older version is published; nothing was changed", x.r.Alias, found.FunctionVersion, noRecord),
+			next:  "Name the version to restore.",
 		}
 	}
-	return "", &failure{
-		cause: fmt.Sprintf("alias %s serves version %s, and no older version is published; nothing was changed", x.r.Alias, found.FunctionVersion),
-		next:  "Name the version to restore.",
-	}
+	return Previous{Version: older, Rule: PreviousOlder,
+		Why: fmt.Sprintf("the newest published version older than %s, by the fallback rule: %s", found.FunctionVersion, noRecord)}, nil
 }
 
 // checkAlarmsOnce reads the alarms after a restore and says which are in ALARM; it
@@ -216,6 +237,8 @@ func (x *run) finishRestore(f *failure) (Result, error) {
 	case rerr != nil:
 		rerr.Live = x.liveText(readErr, "")
 		x.res.Message = rerr.Cause + "\n" + rerr.Live
+	case x.res.Status == StatusNoChange && x.restoreRule.Rule == PreviousStay:
+		x.res.Message = fmt.Sprintf("alias %s already serves version %s with no weights: %s%s", x.r.Alias, x.target.Version, x.restoreRule.Why, x.restoreAlarms.note())
 	case x.res.Status == StatusNoChange:
 		x.res.Message = fmt.Sprintf("alias %s already serves version %s with no weights%s", x.r.Alias, x.target.Version, x.restoreAlarms.note())
 	default:

@@ -63,6 +63,14 @@ func (x *run) retain() {
 	var used map[string][]string
 	if c := x.e.AWS.Consumers; c != nil {
 		used, err = c.VersionConsumers(x.ctx, x.r.Function, candidates)
+		if errors.Is(err, errors.ErrUnsupported) {
+			// An emulator without the provisioned-concurrency API (moto): the release is
+			// fine, and nothing is pruned there, ever. Say so plainly.
+			x.record(EventWarning, "retention kept every version (%s would have been deleted): %v. "+
+				"Without knowing which versions provisioned concurrency and event source mappings use, none is deleted; "+
+				"on AWS, where these calls are answered, keep_versions prunes", strings.Join(candidates, ", "), err)
+			return
+		}
 		if err != nil {
 			// Deleting a version an event source still reads from would break it
 			// silently: without the answer, delete nothing.

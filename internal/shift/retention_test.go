@@ -91,6 +91,31 @@ func TestRetentionDeletesNothingWhenConsumersUnknown(t *testing.T) {
 	}
 }
 
+// Against an emulator that does not implement ListProvisionedConcurrencyConfigs (moto
+// answers 404 without an AWS error; awsapi reports errors.ErrUnsupported), retention
+// keeps every version and says which it kept and why, in words that do not read as a
+// failure of the release.
+func TestRetentionKeepsEverythingWhereTheAPIIsMissing(t *testing.T) {
+	h := newHarness(t)
+	for i := 5; i <= 8; i++ {
+		h.aws.versions = append(h.aws.versions, Version{Version: fmt.Sprint(i), CodeSha256: fmt.Sprint("h", i), State: "Active"})
+	}
+	h.aws.setAlias("live", "3", nil)
+	missing := fmt.Errorf("Lambda ListProvisionedConcurrencyConfigs: %w: the endpoint answered HTTP 404 without an AWS error", errors.ErrUnsupported)
+	h.engine.AWS.Consumers = &fakeConsumers{err: missing}
+	res, err := h.run(release(func(r *Release) { r.Version, r.KeepVersions, r.Schedule = "6", 1, Schedule{} }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Status != StatusSucceeded || res.DeletedVersions != nil || h.aws.count("DeleteVersion") != 0 {
+		t.Errorf("status %s, deleted %v, %d DeleteVersion calls; want success and nothing deleted", res.Status, res.DeletedVersions, h.aws.count("DeleteVersion"))
+	}
+	if !h.hasEvent(EventWarning, "retention kept every version (7, 5, 4, 2, 1 would have been deleted): Lambda ListProvisionedConcurrencyConfigs") ||
+		!h.hasEvent(EventWarning, "on AWS, where these calls are answered, keep_versions prunes") {
+		t.Errorf("timeline does not say what was kept and why: %v", res.Timeline)
+	}
+}
+
 func TestCompareVersions(t *testing.T) {
 	vs := []string{"10", "$LATEST", "2", "9", "1"}
 	slices.SortFunc(vs, CompareVersions)

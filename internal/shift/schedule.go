@@ -264,6 +264,8 @@ func FormatPercent(p float64) string {
 //  1. the traffic plan: "pre_traffic hook, " when there is one, each step as "10% for 5m0s",
 //     then "100%", then ", post_traffic hook". Three or more steps with one hold and an even
 //     increment are folded: "10%, 20% … 90% for 1m0s each". AllAtOnce is just "100%".
+//     Then, with an approval: "approval before 2 traffic increases and promotion, polled
+//     every 30s, each wait up to 30m0s" (describeApproval).
 //  2. the alarms: "2 alarms polled every 10s", "1 alarm polled every 10s", "no alarms", or
 //     "2 alarms ignored" under ignore_alarms.
 //  3. the metric gates, when set: "metric gates: error rate ≤ 1%, p99 ≤ 800ms, canary vs
@@ -280,7 +282,11 @@ func Describe(r Release) string {
 	if r.PostTrafficHook != "" {
 		plan = append(plan, "post_traffic hook")
 	}
-	parts := []string{strings.Join(plan, ", "), describeAlarms(r)}
+	parts := []string{strings.Join(plan, ", ")}
+	if a := describeApproval(r); a != "" {
+		parts = append(parts, a)
+	}
+	parts = append(parts, describeAlarms(r))
 	if g := describeMetricGates(r.MetricGates, len(r.Schedule.Steps) > 0); g != "" {
 		parts = append(parts, g)
 	}
@@ -306,7 +312,11 @@ func DescribeFirstRelease(r Release) string {
 	if r.PostTrafficHook != "" {
 		plan = append(plan, "post_traffic hook")
 	}
-	parts := []string{strings.Join(plan, ", "), describeAlarms(r)}
+	parts := []string{strings.Join(plan, ", ")}
+	if a := describeApproval(r); a != "" {
+		parts = append(parts, a+" (when an existing alias is adopted; a created alias is not asked about)")
+	}
+	parts = append(parts, describeAlarms(r))
 	if g := describeMetricGates(r.MetricGates, len(r.Schedule.Steps) > 0); g != "" {
 		parts = append(parts, g)
 	}

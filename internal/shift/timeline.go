@@ -30,6 +30,7 @@ func (x *run) record(kind EventKind, format string, args ...any) {
 	if x.e.Observer != nil {
 		x.e.Observer(ev)
 	}
+	x.announce(ev)
 }
 
 // maxTimelineLines bounds the timeline printed in errors; the full one is in Result.

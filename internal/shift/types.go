@@ -26,6 +26,8 @@ type Release struct {
 	PreTrafficHook  string // function name or ARN; "" for none
 	PostTrafficHook string
 
+	Approval *Approval // nil for none; see approval.go
+
 	MetricGates *MetricGates // nil for none
 	// TrafficArrivesVia is ArrivesViaTriggers ("" too) or ArrivesViaDirectInvoke; see wiring.go.
 	TrafficArrivesVia string
@@ -34,6 +36,10 @@ type Release struct {
 	// LastDeploymentID is the id of this configuration's last release (from state), so a
 	// release can tell when another configuration released onto the same alias since.
 	LastDeploymentID string
+
+	// EventBus names the event bus (name or ARN) the release puts its events on; "" for
+	// none. See events.go.
+	EventBus string
 
 	// RollbackTimeout bounds the rollback, which runs detached from the caller's context.
 	// Zero means DefaultRollbackTimeout.
@@ -138,4 +144,7 @@ type Live struct {
 	Version    string             // primary version
 	Weights    map[string]float64 // non-empty when the alias is split
 	CodeSha256 string             // of Version
+	// Writer is the safelambda release whose lease or mark the alias carries ("" when
+	// none): it changes whenever a release, a rollback or a restore writes the alias.
+	Writer string
 }

@@ -65,6 +65,7 @@ var (
 	functionNameRE = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,64}$`)
 	accountRE      = regexp.MustCompile(`^[0-9]{12}$`)
 	hexSha256RE    = regexp.MustCompile(`^[0-9a-fA-F]{64}$`)
+	md5HexRE       = regexp.MustCompile(`^"?[0-9a-fA-F]{32}"?$`)
 )
 
 // ValidateRelease checks a Release built by hand (the engine's own guard before it
@@ -136,6 +137,8 @@ func validateRelease(r Release, unknown func([]any) bool) []FieldError {
 			add(at("min_invocations"), "Invalid min_invocations", "min_invocations must be 0 (no minimum) or more, got %d", g.MinInvocations)
 		}
 	}
+
+	errs = append(errs, validateApproval(r.Approval)...)
 
 	if problem := TrafficArrivesViaProblem(r.TrafficArrivesVia); problem != "" && !unknown([]any{"traffic_arrives_via"}) {
 		add([]any{"traffic_arrives_via"}, "Invalid traffic_arrives_via", "traffic_arrives_via %s", problem)
@@ -298,26 +301,96 @@ func qualifierKind(q string) string {
 	return "alias"
 }
 
-// checkCodeSha256 refuses what is not a base64 SHA-256, the form Lambda reports and
-// compares. A hex digest (filesha256) gets a hint: it is the same hash spelled otherwise.
+// NormalizeCodeSha256 is the one rule for code_sha256: it returns the hash in the form
+// Lambda reports and compares, and ok=false when s is no such hash. Lambda reports a zip
+// package's CodeSha256 as the base64 SHA-256 of the zip (kept as written), and a container
+// image's as the image's digest in lowercase hex (it equals the digest in
+// Code.ResolvedImageUri): a digest written "sha256:…" (as ECR and aws_ecr_image give it) or
+// in upper case is brought to that form.
+func NormalizeCodeSha256(s string) (string, bool) {
+	if b, err := base64.StdEncoding.DecodeString(s); err == nil && len(b) == 32 {
+		return s, true
+	}
+	digest := s
+	if len(digest) > len(digestPrefix) && strings.EqualFold(digest[:len(digestPrefix)], digestPrefix) {
+		digest = digest[len(digestPrefix):]
+	}
+	if hexSha256RE.MatchString(digest) {
+		return strings.ToLower(digest), true
+	}
+	return "", false
+}
+
+// SameCodeSha256 reports whether two code_sha256 values name the same code: equal once
+// normalised (a digest with and without "sha256:" is one digest). Values that are no hash
+// are compared as written.
+func SameCodeSha256(a, b string) bool {
+	return canonicalCodeSha256(a) == canonicalCodeSha256(b)
+}
+
+// canonicalCodeSha256 is s normalised, or s itself when it is no hash (validation refuses
+// it with the reason).
+func canonicalCodeSha256(s string) string {
+	if n, ok := NormalizeCodeSha256(s); ok {
+		return n
+	}
+	return s
+}
+
+// digestPrefix is how ECR, Docker and aws_ecr_image write an image digest.
+const digestPrefix = "sha256:"
+
+// codeSha256Forms is what code_sha256 takes, for error messages.
+const codeSha256Forms = "the hash Lambda reports for the function's code: for a zip package the base64 SHA-256 of the zip " +
+	"(44 characters ending in '=': filebase64sha256(\"lambda.zip\") or aws_lambda_function.x.source_code_hash), " +
+	"for a container image the image digest (64 hex characters, \"sha256:\" optional: aws_ecr_image.x.image_digest)"
+
+// checkCodeSha256 refuses what is neither form NormalizeCodeSha256 takes, with a hint for
+// the values people write by mistake: an image URI, an MD5 (an S3 ETag), a hash of text.
 func checkCodeSha256(s string) (FieldError, bool) {
-	at := []any{"code_sha256"}
-	b, err := base64.StdEncoding.DecodeString(s)
-	if err == nil && len(b) == 32 {
+	if _, ok := NormalizeCodeSha256(s); ok {
 		return FieldError{}, false
 	}
-	detail := fmt.Sprintf("code_sha256 must be the base64 SHA-256 of the deployment package (44 characters ending in '='), got %q: "+
-		"write code_sha256 = filebase64sha256(\"lambda.zip\") or aws_lambda_function.x.source_code_hash", s)
-	if hexSha256RE.MatchString(s) {
-		raw, _ := hex.DecodeString(s)
-		detail = fmt.Sprintf("code_sha256 is a hex digest (as filesha256 gives), but Lambda compares base64 ones: "+
-			"write filebase64sha256(\"lambda.zip\") instead of filesha256(\"lambda.zip\"); this hash in base64 is %q",
-			base64.StdEncoding.EncodeToString(raw))
-	}
-	if s == "" {
-		detail = "code_sha256 is empty: write code_sha256 = filebase64sha256(\"lambda.zip\") or aws_lambda_function.x.source_code_hash, or remove it and set version"
+	at := []any{"code_sha256"}
+	detail := fmt.Sprintf("code_sha256 must be %s, got %q", codeSha256Forms, s)
+	switch {
+	case s == "":
+		detail = "code_sha256 is empty: write code_sha256 = filebase64sha256(\"lambda.zip\") or aws_lambda_function.x.source_code_hash " +
+			"(a zip), or the image digest (a container image), or remove it and set version"
+	case strings.Contains(s, "@"):
+		_, digest, _ := strings.Cut(s, "@")
+		detail = fmt.Sprintf("code_sha256 is an image URI, got %q: write its digest alone (%q), e.g. code_sha256 = aws_ecr_image.x.image_digest "+
+			"and image_uri = aws_ecr_image.x.image_uri on the function", s, digest)
+	case len(s) > len(digestPrefix) && strings.EqualFold(s[:len(digestPrefix)], digestPrefix):
+		detail = fmt.Sprintf("code_sha256 starts with \"sha256:\", which only an image digest does, but %q is not 64 hex characters after it: "+
+			"write the image digest (aws_ecr_image.x.image_digest), or, for a zip, its base64 SHA-256 without prefix (44 characters ending in '=': filebase64sha256(\"lambda.zip\"))", s)
+	case strings.Contains(s, ".dkr.ecr.") || strings.Contains(s, "/") && strings.Contains(s, ":"):
+		detail = fmt.Sprintf("code_sha256 looks like an image reference, got %q: an image pinned by tag has no digest to compare; "+
+			"pin the image by digest (image_uri = aws_ecr_image.x.image_uri) and write code_sha256 = aws_ecr_image.x.image_digest", s)
+	case md5HexRE.MatchString(s):
+		detail = fmt.Sprintf("code_sha256 is 32 hex characters, got %q: an MD5 such as an S3 object's ETag is not the SHA-256 Lambda compares; "+
+			"write filebase64sha256(\"lambda.zip\"), or see the guide on S3 packages for a checksum S3 computes (checksum_sha256 is that base64 SHA-256)", s)
 	}
 	return FieldError{Path: at, Summary: "Invalid code_sha256", Detail: detail}, true
+}
+
+// codeSha256Mismatch says why code_sha256 matches nothing when the two hashes are of
+// different kinds: a hex digest against a zip function (filesha256 where filebase64sha256
+// was meant) or a base64 hash against a container image.
+func codeSha256Mismatch(want, latest string) string {
+	wantHex, latestHex := hexSha256RE.MatchString(want), hexSha256RE.MatchString(latest)
+	switch {
+	case wantHex && !latestHex:
+		raw, _ := hex.DecodeString(want)
+		return fmt.Sprintf("The function is a zip package, whose hash Lambda reports in base64, and code_sha256 is a hex digest (as filesha256 gives; in base64 it is %q): "+
+			"write filebase64sha256(\"lambda.zip\") instead of filesha256(\"lambda.zip\"), or aws_lambda_function.x.source_code_hash.",
+			base64.StdEncoding.EncodeToString(raw))
+	case !wantHex && latestHex:
+		return "The function is a container image, whose hash Lambda reports as the image digest (64 hex characters), and code_sha256 is a base64 hash: " +
+			"write the digest of the image to release, e.g. code_sha256 = aws_ecr_image.x.image_digest with image_uri pinned by that digest."
+	}
+	return "Deploy the code with that hash to the function first (aws_lambda_function with source_code_hash = filebase64sha256(the zip), " +
+		"or image_uri pinned by the digest), or set code_sha256 to the hash of the code to release."
 }
 
 // Config is a release as the user configured it, before anything is resolved: durations
@@ -340,7 +413,9 @@ type Config struct {
 	IgnorePollAlarmFailure bool
 
 	Hooks       *HooksConfig
+	Approval    *ApprovalConfig
 	MetricGates *MetricGatesConfig
+	Events      *EventsConfig
 	// KeepVersions is nil when unset.
 	KeepVersions *int64
 	// TrafficArrivesVia is nil when unset (see wiring.go).
@@ -465,7 +540,7 @@ func (c Config) Resolve() (Resolved, []FieldError) {
 		if e, bad := checkCodeSha256(*c.CodeSha256); bad {
 			fail(e)
 		}
-		r.CodeSha256 = *c.CodeSha256
+		r.CodeSha256 = canonicalCodeSha256(*c.CodeSha256)
 	case c.Version != nil && !versionUnknown:
 		if e, bad := checkVersion(*c.Version); bad {
 			fail(e)
@@ -562,6 +637,20 @@ func (c Config) Resolve() (Resolved, []FieldError) {
 		}
 	}
 
+	// Approval (approval.go).
+	approvalComplete := !unknown([]any{"approval"})
+	if c.Approval != nil {
+		var steps *bool
+		if complete {
+			has := len(r.Schedule.Steps) > 0
+			steps = &has
+		}
+		a, acomplete, aerrs := resolveApproval(c.Approval, steps, unknown)
+		errs = append(errs, aerrs...)
+		r.Approval, approvalComplete = a, acomplete
+	}
+	out.Complete = out.Complete && approvalComplete
+
 	// Metric gates.
 	if g := c.MetricGates; g != nil {
 		gates, complete, gerrs := resolveGates(g, unknown)
@@ -569,6 +658,8 @@ func (c Config) Resolve() (Resolved, []FieldError) {
 		r.MetricGates = gates
 		out.Complete = out.Complete && complete
 	}
+
+	errs = append(errs, resolveEvents(c.Events, c.Region, unknown, r)...)
 
 	if c.KeepVersions != nil && !unknown([]any{"keep_versions"}) {
 		if *c.KeepVersions < 1 {
@@ -589,7 +680,7 @@ func (c Config) Resolve() (Resolved, []FieldError) {
 
 	// The rules shared with hand-built releases (alias, poll interval, alarms, gates).
 	for _, e := range validateRelease(*r, unknown) {
-		if len(e.Path) > 0 && (e.Path[0] == "function_name" || e.Path[0] == "keep_versions") {
+		if len(e.Path) > 0 && (e.Path[0] == "function_name" || e.Path[0] == "keep_versions" || e.Path[0] == "approval") {
 			continue // checked above with the configuration's own words
 		}
 		if len(e.Path) > 1 && e.Path[0] == "metric_gates" && e.Path[1] == "max_p99_duration" {
@@ -628,15 +719,23 @@ func (c Config) Resolve() (Resolved, []FieldError) {
 			if need < t.limit || unknown([]any{"timeouts", t.name}) {
 				continue
 			}
-			at := []any{"timeouts", t.name}
+			// On the timeouts attribute itself: Terraform shows a path that runs into an
+			// object value (timeouts.update) at the resource's first line, not at the
+			// line to change. With no timeouts written, the schedule is what to look at.
+			at := []any{"timeouts"}
 			if _, set := c.Timeouts[t.name]; !set {
 				at = []any{"traffic_shift"}
 			}
 			fail(FieldError{Path: at, Summary: "Schedule longer than its timeout",
-				Detail: fmt.Sprintf("the traffic shift holds for at least %s and the alarms are read once more every %s, but timeouts.%s is %s, "+
+				Detail: fmt.Sprintf("timeouts.%s is %s, but the traffic shift holds for at least %s and the alarms are read once more every %s, "+
 					"so the release could only time out and roll back: shorten the schedule or write timeouts = { %s = %q }",
-					MinReleaseDuration(*r), pollInterval(*r), t.name, t.limit, t.name, suggestTimeout(need))})
+					t.name, t.limit, MinReleaseDuration(*r), pollInterval(*r), t.name, suggestTimeout(need))})
 			break
+		}
+	}
+	if complete && approvalComplete && len(errs) == 0 && !unknown([]any{"timeouts"}) && !unknown([]any{"timeouts", "create"}) && !unknown([]any{"timeouts", "update"}) {
+		if e := checkApprovalTimeout(c, out); e != nil {
+			fail(*e)
 		}
 	}
 	if len(errs) > 0 {
@@ -656,11 +755,11 @@ func suggestTimeout(need time.Duration) string {
 func (c Config) resolveShift(unknown func([]any) bool) (Schedule, bool, []FieldError) {
 	root := []any{"traffic_shift"}
 	s := c.Shift
+	if unknown(root) { // before the nil check: an unknown traffic_shift reads as nil
+		return Schedule{}, false, nil
+	}
 	if s == nil {
 		return Schedule{Name: allAtOnce}, true, nil
-	}
-	if unknown(root) {
-		return Schedule{}, false, nil
 	}
 	// A kind not known yet may turn out null: conflicts are judged among the known ones.
 	var set []string

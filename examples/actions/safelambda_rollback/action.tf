@@ -3,7 +3,7 @@
 resource "safelambda_deployment" "api" {
   function_name = aws_lambda_function.api.function_name
   alias         = "live"
-  code_sha256   = aws_lambda_function.api.code_sha256
+  code_sha256   = aws_lambda_function.api.source_code_hash # = filebase64sha256(the zip), known at plan
   traffic_shift = { preset = "Canary10Percent5Minutes" }
   alarms        = [aws_cloudwatch_metric_alarm.api_errors.alarm_name]
 }
