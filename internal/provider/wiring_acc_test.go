@@ -303,3 +303,24 @@ func TestAccWiring_hashicorpAWS(t *testing.T) {
 		t.Errorf("last_deployment = %v, want status Succeeded", last)
 	}
 }
+
+// The Operating releases guide's wiring example (an SQS mapping, an API Gateway
+// integration and permission, a function URL and an S3 notification, all on the alias) is
+// valid against hashicorp/aws and this provider's schemas.
+func TestAccWiring_guideExampleValidates(t *testing.T) {
+	acctest.PreCheck(t)
+	mirror := acctest.AWSMirror()
+	if mirror == "" {
+		t.Skip("no filesystem mirror with hashicorp/aws (set SAFELAMBDA_TF_MIRROR): validating the guide's example needs one")
+	}
+	example, err := os.ReadFile("../../examples/guides/operating-releases/wiring.tf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, _ := e2eWorkdir(t, mirror, string(example))
+	out, err := w.Run(t.Context(), "validate")
+	if err != nil {
+		t.Fatalf("the guide's example does not validate: %v\n%s", err, out)
+	}
+	expectSaid(t, "validate", out, "The configuration is valid")
+}
