@@ -78,7 +78,7 @@ func (l *Lambda) GetVersion(ctx context.Context, function, version string) (shif
 	if err != nil {
 		return shift.Version{}, l.wrap("GetFunctionConfiguration", err)
 	}
-	return versionFrom(versionFields{out.Version, out.FunctionArn, out.CodeSha256, out.Description, out.Role, out.State, out.LastUpdateStatus, out.DeadLetterConfig}), nil
+	return versionFrom(versionFields{out.Version, out.FunctionArn, out.CodeSha256, out.Description, out.Role, out.State, out.LastUpdateStatus, out.DeadLetterConfig, configOfGet(out)}), nil
 }
 
 func (l *Lambda) ListVersions(ctx context.Context, function string) ([]shift.Version, error) {
@@ -96,7 +96,7 @@ func (l *Lambda) ListVersions(ctx context.Context, function string) ([]shift.Ver
 			if aws.ToString(c.Version) == "$LATEST" {
 				continue
 			}
-			versions = append(versions, versionFrom(versionFields{c.Version, c.FunctionArn, c.CodeSha256, c.Description, c.Role, c.State, c.LastUpdateStatus, c.DeadLetterConfig}))
+			versions = append(versions, versionFrom(versionFields{c.Version, c.FunctionArn, c.CodeSha256, c.Description, c.Role, c.State, c.LastUpdateStatus, c.DeadLetterConfig, configOfItem(c)}))
 		}
 	}
 	slices.SortStableFunc(versions, func(a, b shift.Version) int { return shift.CompareVersions(a.Version, b.Version) })
@@ -115,7 +115,7 @@ func (l *Lambda) PublishVersion(ctx context.Context, function, codeSha256, descr
 	if err != nil {
 		return shift.Version{}, l.wrap("PublishVersion", err)
 	}
-	return versionFrom(versionFields{out.Version, out.FunctionArn, out.CodeSha256, out.Description, out.Role, out.State, out.LastUpdateStatus, out.DeadLetterConfig}), nil
+	return versionFrom(versionFields{out.Version, out.FunctionArn, out.CodeSha256, out.Description, out.Role, out.State, out.LastUpdateStatus, out.DeadLetterConfig, configOfPublish(out)}), nil
 }
 
 func (l *Lambda) DeleteVersion(ctx context.Context, function, version string) error {
@@ -279,6 +279,7 @@ type versionFields struct {
 	state                                types.State
 	lastUpdate                           types.LastUpdateStatus
 	dlq                                  *types.DeadLetterConfig
+	config                               configFields
 }
 
 func versionFrom(f versionFields) shift.Version {
@@ -290,6 +291,7 @@ func versionFrom(f versionFields) shift.Version {
 		State:            string(f.state),
 		LastUpdateStatus: string(f.lastUpdate),
 		Role:             aws.ToString(f.role),
+		Configuration:    f.config.configuration(),
 	}
 	if f.dlq != nil {
 		v.DeadLetterTarget = aws.ToString(f.dlq.TargetArn)

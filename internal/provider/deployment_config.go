@@ -98,6 +98,8 @@ func releaseConfig(raw tftypes.Value, region string) shift.Config {
 	if e, ok := rd.object(at("events"), root["events"]); ok {
 		c.Events = &shift.EventsConfig{EventBus: rd.str([]any{"events", "event_bus"}, e["event_bus"])}
 	}
+	c.ReleaseConfiguration = rd.bool(at("release_configuration"), root["release_configuration"])
+	c.ConfigurationSha256 = rd.str(at("configuration_sha256"), root["configuration_sha256"])
 
 	if t, ok := rd.object(at("timeouts"), root["timeouts"]); ok {
 		c.Timeouts = map[string]string{}

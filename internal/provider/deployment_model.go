@@ -44,6 +44,9 @@ type deploymentModel struct {
 	Schedule                 types.String   `tfsdk:"schedule"`
 	AdditionalVersionWeights types.Map      `tfsdk:"additional_version_weights"`
 	LastDeployment           types.Object   `tfsdk:"last_deployment"`
+
+	ReleaseConfiguration types.Bool   `tfsdk:"release_configuration"`
+	ConfigurationSha256  types.String `tfsdk:"configuration_sha256"`
 }
 
 // fieldDiagnostics puts the engine's validation errors on their attributes.

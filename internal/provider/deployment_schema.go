@@ -200,6 +200,9 @@ func (r *deploymentResource) Schema(ctx context.Context, _ resource.SchemaReques
 			},
 			"timeouts": timeoutsAttribute(),
 
+			"release_configuration": releaseConfigurationAttribute(),
+			"configuration_sha256":  configurationSha256Attribute(),
+
 			"previous_version": schema.StringAttribute{
 				Computed:            true,
 				MarkdownDescription: "What the alias served before the last release (`\"\"` on the first).",

@@ -16,12 +16,9 @@ import (
 
 const canary1s = `{ canary = { percentage = 10, interval = "1s" } }`
 
-// flat is CLI output with its line wrapping undone, for matching sentences.
-func flat(o *acctest.Output) string { return strings.Join(strings.Fields(o.String()), " ") }
-
 func expectSaid(t *testing.T, what string, out *acctest.Output, wants ...string) {
 	t.Helper()
-	text := flat(out)
+	text := flat(out.String())
 	for _, want := range wants {
 		if !strings.Contains(text, want) {
 			t.Errorf("%s should say %q:\n%s", what, want, out)
@@ -31,7 +28,7 @@ func expectSaid(t *testing.T, what string, out *acctest.Output, wants ...string)
 
 func expectNotSaid(t *testing.T, what string, out *acctest.Output, unwanted ...string) {
 	t.Helper()
-	text := flat(out)
+	text := flat(out.String())
 	for _, u := range unwanted {
 		if strings.Contains(text, u) {
 			t.Errorf("%s should not say %q:\n%s", what, u, out)

@@ -67,6 +67,9 @@ type Version struct {
 	// weighted traffic between them.
 	Role             string
 	DeadLetterTarget string
+	// Configuration is what the version froze besides its code (see configuration.go);
+	// nil when not read.
+	Configuration Configuration
 }
 
 // Alias is the live state of an alias. Weights holds AdditionalVersionWeights: the share

@@ -16,6 +16,11 @@ type Release struct {
 	Version     string
 	Description string // for the version it publishes
 
+	// ReleaseConfiguration, in CodeSha256 mode, releases $LATEST's configuration with the
+	// code: a published version is reused only when its configuration matches $LATEST's
+	// too (SAM's AutoPublishAliasAllProperties). False keys releases on code alone.
+	ReleaseConfiguration bool
+
 	Schedule Schedule // the resolved steps; empty Steps means AllAtOnce
 
 	Alarms                 []string // names (ARNs already reduced to names)
@@ -147,4 +152,11 @@ type Live struct {
 	// Writer is the safelambda release whose lease or mark the alias carries ("" when
 	// none): it changes whenever a release, a rollback or a restore writes the alias.
 	Writer string
+	// Configuration is Version's configuration (nil when neither read nor known).
+	Configuration Configuration
+	// With Known.Latest: $LATEST's code hash ("" when it could not be read), and the
+	// settings in which its configuration differs from Version's when their code is the
+	// same (names only).
+	LatestCodeSha256   string
+	ConfigurationDrift []string
 }

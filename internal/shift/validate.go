@@ -424,6 +424,11 @@ type Config struct {
 	// Timeouts are the create, update and delete timeouts as written; unset ones are absent.
 	Timeouts map[string]string
 
+	// ReleaseConfiguration is release_configuration (nil: unset, true by default);
+	// ConfigurationSha256 is configuration_sha256 as written (see resolveConfiguration).
+	ReleaseConfiguration *bool
+	ConfigurationSha256  *string
+
 	Unknown map[string]bool
 
 	// Region is where the provider works, "" when not known (validation without a
@@ -660,6 +665,8 @@ func (c Config) Resolve() (Resolved, []FieldError) {
 	}
 
 	errs = append(errs, resolveEvents(c.Events, c.Region, unknown, r)...)
+	// Configuration releases.
+	errs = append(errs, c.resolveConfiguration(r, unknown)...)
 
 	if c.KeepVersions != nil && !unknown([]any{"keep_versions"}) {
 		if *c.KeepVersions < 1 {
@@ -963,4 +970,19 @@ func parseDuration(path []any, text, example string) (time.Duration, FieldError,
 // validateSchedule re-checks a resolved Schedule, for callers that built one by hand.
 func validateSchedule(s Schedule) []FieldError {
 	return validateSteps([]any{"traffic_shift", "steps"}, s.Steps)
+}
+
+// resolveConfiguration sets whether a code_sha256 release carries $LATEST's configuration
+// (release_configuration, true unless set false: a Terraform user who edits
+// aws_lambda_function expects the edit to reach the alias). configuration_sha256 only
+// tells the plan that the configuration changes in this apply; it means nothing where a
+// version is released as published.
+func (c Config) resolveConfiguration(r *Release, unknown func([]any) bool) []FieldError {
+	r.ReleaseConfiguration = c.ReleaseConfiguration == nil || *c.ReleaseConfiguration
+	if c.ConfigurationSha256 != nil && c.Version != nil && !unknown([]any{"version"}) {
+		return []FieldError{{Path: []any{"configuration_sha256"}, Summary: "configuration_sha256 is not used in version mode",
+			Detail: "configuration_sha256 plans a release of $LATEST when the function's configuration changes; a version release publishes nothing: " +
+				"remove configuration_sha256 (with publish = true, aws_lambda_function.NAME.version already changes with the configuration), or release by code_sha256"}}
+	}
+	return nil
 }
