@@ -47,7 +47,7 @@ resource "safelambda_deployment" "d" {
   version       = %q
 `, acctest.Region, d.endpoint, d.endpoint, d.endpoint, hclList(d.functions), d.version)
 	if d.shift != "" {
-		fmt.Fprintf(&b, "  traffic_shift = %s\n", d.shift)
+		fmt.Fprintf(&b, "  traffic_shift = %s\n  traffic_arrives_via = \"direct_invoke\"\n", d.shift)
 	}
 	if len(d.alarms) > 0 {
 		fmt.Fprintf(&b, "  alarms              = %s\n  alarm_poll_interval = \"1s\"\n", hclList(d.alarms))

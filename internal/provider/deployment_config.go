@@ -38,6 +38,7 @@ func releaseConfig(raw tftypes.Value, region string) shift.Config {
 		c.IgnorePollAlarmFailure = *b
 	}
 	c.KeepVersions = rd.int(at("keep_versions"), root["keep_versions"])
+	c.TrafficArrivesVia = rd.str(at("traffic_arrives_via"), root["traffic_arrives_via"])
 
 	if elems, ok := rd.list(at("alarms"), root["alarms"]); ok {
 		for i, e := range elems {

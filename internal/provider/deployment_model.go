@@ -35,6 +35,7 @@ type deploymentModel struct {
 	Approval                 types.Object   `tfsdk:"approval"`
 	Events                   types.Object   `tfsdk:"events"`
 	KeepVersions             types.Int64    `tfsdk:"keep_versions"`
+	TrafficArrivesVia        types.String   `tfsdk:"traffic_arrives_via"`
 	SkipDestroy              types.Bool     `tfsdk:"skip_destroy"`
 	Timeouts                 timeouts.Value `tfsdk:"timeouts"`
 	PreviousVersion          types.String   `tfsdk:"previous_version"`

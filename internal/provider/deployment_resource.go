@@ -147,6 +147,9 @@ func (r *deploymentResource) ModifyPlan(ctx context.Context, req resource.Modify
 	}
 	cfg := planConfiguration(plan, config, state, drift, &resp.Diagnostics)
 	pending = pending || cfg.pending
+	if pending && state != nil {
+		r.warnWiring(ctx, config, resolved, &resp.Diagnostics)
+	}
 	plan.Schedule = types.StringUnknown()
 	switch {
 	case !resolved.Complete:

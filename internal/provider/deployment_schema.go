@@ -189,6 +189,7 @@ func (r *deploymentResource) Schema(ctx context.Context, _ resource.SchemaReques
 					"rollback target; `last_deployment.deleted_versions` lists what was deleted. Failed or rolled-back releases " +
 					"delete nothing. Unset keeps every version.",
 			},
+			"traffic_arrives_via": trafficArrivesViaAttribute(),
 			"skip_destroy": schema.BoolAttribute{
 				Optional: true,
 				Computed: true,

@@ -170,6 +170,8 @@ type AWS struct {
 	Consumers Consumers
 	// Events puts release events on Release.EventBus; nil puts none.
 	Events EventBus
+	// Triggers reads where the function's traffic enters (wiring.go); nil skips the check.
+	Triggers Triggers
 }
 
 // Metrics reads CloudWatch metric data (one GetMetricData call per poll). Used by

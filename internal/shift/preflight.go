@@ -104,6 +104,9 @@ func (x *run) preflight() *failure {
 	if f := x.preflightGates(); f != nil {
 		return f
 	}
+	if f := x.checkWiring(); f != nil {
+		return f
+	}
 
 	if r.CodeSha256 != "" {
 		if f := x.resolveByHash(); f != nil {

@@ -33,8 +33,10 @@ type Release struct {
 
 	Approval *Approval // nil for none; see approval.go
 
-	MetricGates  *MetricGates // nil for none
-	KeepVersions int          // 0: keep every version
+	MetricGates *MetricGates // nil for none
+	// TrafficArrivesVia is ArrivesViaTriggers ("" too) or ArrivesViaDirectInvoke; see wiring.go.
+	TrafficArrivesVia string
+	KeepVersions      int // 0: keep every version
 
 	// LastDeploymentID is the id of this configuration's last release (from state), so a
 	// release can tell when another configuration released onto the same alias since.

@@ -140,6 +140,10 @@ func validateRelease(r Release, unknown func([]any) bool) []FieldError {
 
 	errs = append(errs, validateApproval(r.Approval)...)
 
+	if problem := TrafficArrivesViaProblem(r.TrafficArrivesVia); problem != "" && !unknown([]any{"traffic_arrives_via"}) {
+		add([]any{"traffic_arrives_via"}, "Invalid traffic_arrives_via", "traffic_arrives_via %s", problem)
+	}
+
 	if r.KeepVersions < 0 && !unknown([]any{"keep_versions"}) {
 		add([]any{"keep_versions"}, "Invalid keep_versions", "keep_versions must be at least 1 (or unset to keep every version), got %d", r.KeepVersions)
 	}
@@ -414,6 +418,8 @@ type Config struct {
 	Events      *EventsConfig
 	// KeepVersions is nil when unset.
 	KeepVersions *int64
+	// TrafficArrivesVia is nil when unset (see wiring.go).
+	TrafficArrivesVia *string
 
 	// Timeouts are the create, update and delete timeouts as written; unset ones are absent.
 	Timeouts map[string]string
@@ -668,6 +674,14 @@ func (c Config) Resolve() (Resolved, []FieldError) {
 				Detail: fmt.Sprintf("keep_versions must be at least 1, got %d: remove it to keep every version", *c.KeepVersions)})
 		} else {
 			r.KeepVersions = int(*c.KeepVersions)
+		}
+	}
+
+	if v := c.TrafficArrivesVia; v != nil && !unknown([]any{"traffic_arrives_via"}) {
+		if problem := TrafficArrivesViaProblem(*v); problem != "" {
+			fail(FieldError{Path: []any{"traffic_arrives_via"}, Summary: "Invalid traffic_arrives_via", Detail: "traffic_arrives_via " + problem})
+		} else {
+			r.TrafficArrivesVia = *v
 		}
 	}
 
