@@ -258,6 +258,7 @@ func (r *deploymentResource) Create(ctx context.Context, req resource.CreateRequ
 		// would make Terraform destroy the alias first.
 		return
 	}
+	setLastReleasedID(ctx, resp.Private, state, &resp.Diagnostics)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 	setIdentity(ctx, resp.Identity, state, &resp.Diagnostics)
 }
@@ -284,6 +285,7 @@ func (r *deploymentResource) Update(ctx context.Context, req resource.UpdateRequ
 	// The engine tells this configuration's own last release (a lease it left when its
 	// rollback could not finish, the mark it left when it succeeded) from another's.
 	resolved.Release.LastDeploymentID = lastDeploymentID(prior)
+	resolved.Release.LastReleasedID = lastReleasedID(ctx, req.Private)
 	// A release of this configuration takes the alias over: a split it leaves is its own.
 	resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateAdoptedSplit, nil)...)
 	state, ok := r.release(ctx, plan, resolved.Release, prior.PreviousVersion.ValueString(), resolved.UpdateTimeout, &resp.Diagnostics)
@@ -292,6 +294,8 @@ func (r *deploymentResource) Update(ctx context.Context, req resource.UpdateRequ
 	if !ok {
 		// What was last released, so that the next plan shows the configuration pending.
 		state.ConfigurationSha256 = prior.ConfigurationSha256
+	} else {
+		setLastReleasedID(ctx, resp.Private, state, &resp.Diagnostics)
 	}
 	// Written on failure too: it records what is live, so the release shows as pending.
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)

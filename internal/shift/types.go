@@ -41,6 +41,10 @@ type Release struct {
 	// LastDeploymentID is the id of this configuration's last release (from state), so a
 	// release can tell when another configuration released onto the same alias since.
 	LastDeploymentID string
+	// LastReleasedID is the id of this configuration's last release that succeeded, when
+	// it differs from LastDeploymentID (a release failed since, and the alias still
+	// carries the mark of the one before): its mark is this configuration's own too.
+	LastReleasedID string
 
 	// EventBus names the event bus (name or ARN) the release puts its events on; "" for
 	// none. See events.go.
