@@ -86,7 +86,7 @@ func (f configFields) configuration() shift.Configuration {
 			set("image_config", jsonText(map[string]any{"command": ic.Command, "entry_point": ic.EntryPoint, "working_directory": aws.ToString(ic.WorkingDirectory)}))
 		}
 	}
-	if len(f.arch) > 0 && !(len(f.arch) == 1 && f.arch[0] == types.ArchitectureX8664) {
+	if len(f.arch) > 0 && (len(f.arch) != 1 || f.arch[0] != types.ArchitectureX8664) {
 		set("architectures", jsonText(f.arch))
 	}
 	set("role", aws.ToString(f.role))

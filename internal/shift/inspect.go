@@ -79,10 +79,11 @@ func (e *Engine) Inspect(ctx context.Context, function, alias string, known Know
 	if !known.Latest {
 		return live, nil
 	}
-	latest, err := e.AWS.Functions.GetVersion(ctx, function, "$LATEST")
-	if err != nil {
-		// Only the plan's hints need it: the alias itself was read.
-		return live, nil
+	latest, lerr := e.AWS.Functions.GetVersion(ctx, function, "$LATEST")
+	if lerr != nil {
+		// Only the plan's hints need it: the alias itself was read, so what is live is
+		// reported without them.
+		return live, nil //nolint:nilerr // a failed hint read is no failed refresh
 	}
 	live.LatestCodeSha256 = latest.CodeSha256
 	if SameCodeSha256(latest.CodeSha256, served.CodeSha256) {
