@@ -107,6 +107,10 @@ resource "safelambda_deployment" "live" {
       interval   = var.canary_interval
     }
   }
+  # Nothing triggers this example's function (callers would invoke app:live directly).
+  # A real service points its event source mappings, function URL or permissions at the
+  # alias (alias_arn, invoke_arn) and leaves this out, so each release checks they do.
+  traffic_arrives_via = "direct_invoke"
 
   alarms              = [aws_cloudwatch_metric_alarm.errors.alarm_name]
   alarm_poll_interval = var.alarm_poll_interval

@@ -19,6 +19,10 @@ type DeploymentConfig struct {
 	Pre, Post    string // hook function names
 	Timeouts     string // the timeouts object
 	Extra        string // more attribute lines, verbatim
+	// TrafficArrivesVia is traffic_arrives_via. Empty with a Shift renders "direct_invoke":
+	// tests drive the alias with no trigger, which the wiring check would refuse; "-"
+	// leaves the attribute out.
+	TrafficArrivesVia string
 }
 
 // HCL renders the configuration.
@@ -62,6 +66,12 @@ func (r DeploymentConfig) HCL() string {
 		b.WriteString("  }\n")
 	}
 	attr("timeouts", r.Timeouts, false)
+	switch via := r.TrafficArrivesVia; {
+	case via == "" && r.Shift != "":
+		attr("traffic_arrives_via", "direct_invoke", true)
+	case via != "" && via != "-":
+		attr("traffic_arrives_via", via, true)
+	}
 	b.WriteString(r.Extra)
 	b.WriteString("}\n")
 	return b.String()

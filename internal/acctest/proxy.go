@@ -259,6 +259,9 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if service == "Lambda" && p.serveTriggers(w, r, op, body) {
+		return
+	}
 	if service == "CloudWatch" && (op == "GetMetricData" || op == "GetMetricStatistics") && p.spillsPending() {
 		_ = p.PublishSpillover(r.Context()) // a failure shows as missing datapoints
 	}
@@ -468,6 +471,12 @@ var lambdaRoutes = []struct{ method, path, op string }{
 	{"GET", "event-source-mappings", "ListEventSourceMappings"},
 	{"POST", "event-source-mappings", "CreateEventSourceMapping"},
 	{"GET", "event-source-mappings/*", "GetEventSourceMapping"},
+	{"PUT", "event-source-mappings/*", "UpdateEventSourceMapping"},
+	{"DELETE", "event-source-mappings/*", "DeleteEventSourceMapping"},
+	{"GET", "functions/*/url", "GetFunctionUrlConfig"},
+	{"POST", "functions/*/url", "CreateFunctionUrlConfig"},
+	{"DELETE", "functions/*/url", "DeleteFunctionUrlConfig"},
+	{"GET", "functions/*/urls", "ListFunctionUrlConfigs"},
 }
 
 func lambdaOp(method, path string) string {

@@ -108,7 +108,7 @@ type transientWeights struct {
 	until time.Time
 }
 
-type eventSourceMapping struct{ uuid, functionARN, sourceARN string }
+type eventSourceMapping struct{ uuid, functionARN, sourceARN, state string }
 
 func newStrictState() *strictState {
 	return &strictState{
@@ -162,12 +162,13 @@ func (p *Proxy) SetDeadLetterTarget(function, version, targetARN string) {
 }
 
 // AddEventSourceMapping records an event source mapping from sourceARN to the qualified
-// function ARN, listed by ListEventSourceMappings. It returns the mapping's UUID.
+// function ARN, listed by ListEventSourceMappings (strict_triggers.go) beside moto's. It
+// returns the mapping's UUID.
 func (p *Proxy) AddEventSourceMapping(functionARN, sourceARN string) string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	id := fmt.Sprintf("%08x-%04x-4%03x-8%03x-%012x", rand.Uint32(), rand.Uint32()&0xffff, rand.Uint32()&0xfff, rand.Uint32()&0xfff, rand.Uint64()&0xffffffffffff)
-	p.strict.mappings[functionARN] = append(p.strict.mappings[functionARN], eventSourceMapping{id, functionARN, sourceARN})
+	p.strict.mappings[functionARN] = append(p.strict.mappings[functionARN], eventSourceMapping{uuid: id, functionARN: functionARN, sourceARN: sourceARN})
 	return id
 }
 
@@ -343,14 +344,6 @@ func (p *Proxy) serveStrict(w http.ResponseWriter, r *http.Request, op string, b
 	case "PutProvisionedConcurrencyConfig", "GetProvisionedConcurrencyConfig", "DeleteProvisionedConcurrencyConfig", "ListProvisionedConcurrencyConfigs":
 		p.serveProvisioned(w, r, lr, cfg, now)
 		return
-	case "ListEventSourceMappings":
-		p.mu.Lock()
-		recorded := len(p.strict.mappings) > 0
-		p.mu.Unlock()
-		if recorded {
-			p.listMappings(w, r)
-			return
-		}
 	case "PublishVersion":
 		if p.updating(lr.function, now) && cfg.UpdateFor > 0 {
 			// Source: Lambda developer guide, "Lambda function states" / "Function
@@ -696,23 +689,4 @@ func (p *Proxy) functionARN(r *http.Request, function string) string {
 		return a
 	}
 	return function
-}
-
-// listMappings answers ListEventSourceMappings filtered by FunctionName as Lambda does:
-// a qualified ARN lists the mappings of that version or alias only.
-func (p *Proxy) listMappings(w http.ResponseWriter, r *http.Request) {
-	filter := r.URL.Query().Get("FunctionName")
-	p.mu.Lock()
-	var out []map[string]any
-	for fnARN, ms := range p.strict.mappings {
-		if filter != "" && fnARN != filter {
-			continue
-		}
-		for _, m := range ms {
-			out = append(out, map[string]any{"UUID": m.uuid, "FunctionArn": m.functionARN, "EventSourceArn": m.sourceARN, "State": "Enabled", "BatchSize": 10})
-		}
-	}
-	p.mu.Unlock()
-	b, _ := json.Marshal(map[string]any{"EventSourceMappings": out})
-	writeJSON(w, http.StatusOK, "application/json", string(b))
 }

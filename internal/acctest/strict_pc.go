@@ -240,7 +240,7 @@ func (p *Proxy) serveProvisioned(w http.ResponseWriter, r *http.Request, lr lamb
 	case "GetProvisionedConcurrencyConfig":
 		p.serveGet(w, r, lr, cfg, now)
 	case "DeleteProvisionedConcurrencyConfig":
-		p.serveDelete(w, r, lr, cfg, now)
+		p.serveDelete(w, r, lr)
 	}
 }
 
@@ -248,7 +248,7 @@ func (p *Proxy) serveProvisioned(w http.ResponseWriter, r *http.Request, lr lamb
 // version itself, or the alias's version and its weighted second version split by
 // weight. ok is false when the qualifier does not exist; the answer then is Lambda's
 // 404, in refusal.
-func (p *Proxy) capacityTarget(r *http.Request, lr lambdaRequest, function, qualifier string, n int) (target map[string]int, alias map[string]any, refusal func(http.ResponseWriter)) {
+func (p *Proxy) capacityTarget(r *http.Request, function, qualifier string, n int) (target map[string]int, alias map[string]any, refusal func(http.ResponseWriter)) {
 	fnARN := p.functionARN(r, function)
 	if isVersion(qualifier) {
 		if _, ok := p.read(r, "/2015-03-31/functions/"+url.PathEscape(function)+"/configuration", "Qualifier="+url.QueryEscape(qualifier)); !ok {
@@ -341,7 +341,7 @@ func (p *Proxy) servePut(w http.ResponseWriter, r *http.Request, lr lambdaReques
 		refuse(http.StatusBadRequest, "ValidationException", fmt.Sprintf("1 validation error detected: Value '%d' at 'provisionedConcurrentExecutions' failed to satisfy constraint: Member must have value greater than or equal to 1", n))
 		return
 	}
-	target, alias, notFound := p.capacityTarget(r, lr, lr.function, lr.qualifier, n)
+	target, alias, notFound := p.capacityTarget(r, lr.function, lr.qualifier, n)
 	if notFound != nil {
 		notFound(w)
 		return
@@ -506,7 +506,7 @@ func (p *Proxy) configItem(c *provisionedConfig, key string, now time.Time, cfg 
 
 // current brings the configuration of function:qualifier up to date with moto's alias
 // and returns it, or nil. Aliases are read without p.mu held.
-func (p *Proxy) current(r *http.Request, lr lambdaRequest, function, qualifier string, now time.Time, cfg Strict) *provisionedConfig {
+func (p *Proxy) current(r *http.Request, function, qualifier string, now time.Time, cfg Strict) *provisionedConfig {
 	key := function + ":" + qualifier
 	p.mu.Lock()
 	c, ok := p.strict.provisioned[key]
@@ -518,7 +518,7 @@ func (p *Proxy) current(r *http.Request, lr lambdaRequest, function, qualifier s
 	if !ok {
 		return nil
 	}
-	target, _, gone := p.capacityTarget(r, lr, function, qualifier, n)
+	target, _, gone := p.capacityTarget(r, function, qualifier, n)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if gone == nil {
@@ -534,11 +534,11 @@ func (p *Proxy) serveGet(w http.ResponseWriter, r *http.Request, lr lambdaReques
 		lambdaError(w, http.StatusBadRequest, "InvalidParameterValueException", "The function resource provided must be an alias or a published version.")
 		return
 	}
-	if _, _, notFound := p.capacityTarget(r, lr, lr.function, lr.qualifier, 0); notFound != nil {
+	if _, _, notFound := p.capacityTarget(r, lr.function, lr.qualifier, 0); notFound != nil {
 		notFound(w)
 		return
 	}
-	c := p.current(r, lr, lr.function, lr.qualifier, now, cfg)
+	c := p.current(r, lr.function, lr.qualifier, now, cfg)
 	if c == nil {
 		// Source: API reference, GetProvisionedConcurrencyConfig errors:
 		// ProvisionedConcurrencyConfigNotFoundException (404); a configuration on an alias
@@ -555,13 +555,13 @@ func (p *Proxy) serveGet(w http.ResponseWriter, r *http.Request, lr lambdaReques
 	writeJSON(w, http.StatusOK, "application/json", string(b))
 }
 
-func (p *Proxy) serveDelete(w http.ResponseWriter, r *http.Request, lr lambdaRequest, cfg Strict, now time.Time) {
+func (p *Proxy) serveDelete(w http.ResponseWriter, r *http.Request, lr lambdaRequest) {
 	if lr.qualifier == "" || lr.qualifier == "$LATEST" {
 		p.hit(AnsweredCapacityRefused)
 		lambdaError(w, http.StatusBadRequest, "InvalidParameterValueException", "The function resource provided must be an alias or a published version.")
 		return
 	}
-	_, alias, notFound := p.capacityTarget(r, lr, lr.function, lr.qualifier, 0)
+	_, alias, notFound := p.capacityTarget(r, lr.function, lr.qualifier, 0)
 	if notFound != nil {
 		notFound(w)
 		return
@@ -601,7 +601,7 @@ func (p *Proxy) listProvisioned(w http.ResponseWriter, r *http.Request, lr lambd
 	sort.Strings(qualifiers)
 	configs := []map[string]any{}
 	for _, q := range qualifiers {
-		c := p.current(r, lr, lr.function, q, now, cfg)
+		c := p.current(r, lr.function, q, now, cfg)
 		if c == nil {
 			continue
 		}

@@ -31,6 +31,8 @@ type LambdaAPI interface {
 	Invoke(context.Context, *lambda.InvokeInput, ...func(*lambda.Options)) (*lambda.InvokeOutput, error)
 	ListEventSourceMappings(context.Context, *lambda.ListEventSourceMappingsInput, ...func(*lambda.Options)) (*lambda.ListEventSourceMappingsOutput, error)
 	ListProvisionedConcurrencyConfigs(context.Context, *lambda.ListProvisionedConcurrencyConfigsInput, ...func(*lambda.Options)) (*lambda.ListProvisionedConcurrencyConfigsOutput, error)
+	GetPolicy(context.Context, *lambda.GetPolicyInput, ...func(*lambda.Options)) (*lambda.GetPolicyOutput, error)
+	ListFunctionUrlConfigs(context.Context, *lambda.ListFunctionUrlConfigsInput, ...func(*lambda.Options)) (*lambda.ListFunctionUrlConfigsOutput, error)
 }
 
 // Lambda adapts the Lambda client to shift.Functions, shift.Aliases and shift.Invoker.
@@ -76,7 +78,7 @@ func (l *Lambda) GetVersion(ctx context.Context, function, version string) (shif
 	if err != nil {
 		return shift.Version{}, l.wrap("GetFunctionConfiguration", err)
 	}
-	return versionFrom(versionFields{out.Version, out.FunctionArn, out.CodeSha256, out.Description, out.Role, out.State, out.LastUpdateStatus, out.DeadLetterConfig}), nil
+	return versionFrom(versionFields{out.Version, out.FunctionArn, out.CodeSha256, out.Description, out.Role, out.State, out.LastUpdateStatus, out.DeadLetterConfig, configOfGet(out)}), nil
 }
 
 func (l *Lambda) ListVersions(ctx context.Context, function string) ([]shift.Version, error) {
@@ -94,7 +96,7 @@ func (l *Lambda) ListVersions(ctx context.Context, function string) ([]shift.Ver
 			if aws.ToString(c.Version) == "$LATEST" {
 				continue
 			}
-			versions = append(versions, versionFrom(versionFields{c.Version, c.FunctionArn, c.CodeSha256, c.Description, c.Role, c.State, c.LastUpdateStatus, c.DeadLetterConfig}))
+			versions = append(versions, versionFrom(versionFields{c.Version, c.FunctionArn, c.CodeSha256, c.Description, c.Role, c.State, c.LastUpdateStatus, c.DeadLetterConfig, configOfItem(c)}))
 		}
 	}
 	slices.SortStableFunc(versions, func(a, b shift.Version) int { return shift.CompareVersions(a.Version, b.Version) })
@@ -113,7 +115,7 @@ func (l *Lambda) PublishVersion(ctx context.Context, function, codeSha256, descr
 	if err != nil {
 		return shift.Version{}, l.wrap("PublishVersion", err)
 	}
-	return versionFrom(versionFields{out.Version, out.FunctionArn, out.CodeSha256, out.Description, out.Role, out.State, out.LastUpdateStatus, out.DeadLetterConfig}), nil
+	return versionFrom(versionFields{out.Version, out.FunctionArn, out.CodeSha256, out.Description, out.Role, out.State, out.LastUpdateStatus, out.DeadLetterConfig, configOfPublish(out)}), nil
 }
 
 func (l *Lambda) DeleteVersion(ctx context.Context, function, version string) error {
@@ -277,6 +279,7 @@ type versionFields struct {
 	state                                types.State
 	lastUpdate                           types.LastUpdateStatus
 	dlq                                  *types.DeadLetterConfig
+	config                               configFields
 }
 
 func versionFrom(f versionFields) shift.Version {
@@ -288,6 +291,7 @@ func versionFrom(f versionFields) shift.Version {
 		State:            string(f.state),
 		LastUpdateStatus: string(f.lastUpdate),
 		Role:             aws.ToString(f.role),
+		Configuration:    f.config.configuration(),
 	}
 	if f.dlq != nil {
 		v.DeadLetterTarget = aws.ToString(f.dlq.TargetArn)

@@ -31,6 +31,7 @@ resource "safelambda_deployment" "orders" {
   alias         = "live"
   code_sha256   = %[5]q
   traffic_shift = { canary = { percentage = 10, interval = "1s" } }
+  traffic_arrives_via = "direct_invoke"
   approval = {
     function      = %[6]q
     before        = ["promotion"]

@@ -8,7 +8,6 @@ import (
 	"os"
 	"regexp"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 
@@ -94,7 +93,7 @@ func bootstrapAdmin(t *testing.T) error {
 		return fmt.Errorf("start the resigning proxy: %w", err)
 	}
 	keyID, secret := aws.ToString(key.AccessKey.AccessKeyId), aws.ToString(key.AccessKey.SecretAccessKey)
-	proxy.knows(keyID, secret, true) // the admin may do anything
+	proxy.knows(keyID, secret, "") // the admin may do anything
 	admin.proxy = proxy
 	// Process-wide on purpose: acctest's binary-wide cleanups (its role, its drain
 	// function) run after the tests and need a key and a route moto accepts.
@@ -143,7 +142,7 @@ func userWithPolicy(t *testing.T, policy string) (keyID, secret string) {
 		t.Fatalf("create access key for %s: %v", name, err)
 	}
 	keyID, secret = aws.ToString(key.AccessKey.AccessKeyId), aws.ToString(key.AccessKey.SecretAccessKey)
-	admin.proxy.knows(keyID, secret, strings.Contains(policy, `"lambda:ListProvisionedConcurrencyConfigs"`))
+	admin.proxy.knows(keyID, secret, policy)
 	return keyID, secret
 }
 
@@ -174,6 +173,13 @@ resource "safelambda_deployment" "orders" {
   keep_versions = 1
 }
 `, keyID, secret, endpoint, function, codeSha256, alarm, preHook, postHook)
+}
+
+// apiGatewayOnTheAlias is the trigger the canary's wiring check finds: an API Gateway
+// permission on alias live, added as the admin.
+func apiGatewayOnTheAlias(t *testing.T) {
+	t.Helper()
+	acctest.AddPermission(t, function, "live", "AllowAPIGatewayInvoke", "apigateway.amazonaws.com", "arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5/*/*/*")
 }
 
 func expect(attr, value string) statecheck.StateCheck {
@@ -226,6 +232,7 @@ func TestAccIAM_guidePolicyIsEnough(t *testing.T) {
 				PreConfig: func() {
 					acctest.UpdateCode(t, function, "v2")
 					acctest.QueueHookResults(t, hookOK, hookOK)
+					apiGatewayOnTheAlias(t)
 				},
 				Config:            config(ep, keyID, secret, shaV2),
 				ConfigStateChecks: []statecheck.StateCheck{expect("version", "2"), expect("previous_version", "1"), expectStatus("Succeeded")},
@@ -255,7 +262,9 @@ func TestAccIAM_guidePolicyIsEnough(t *testing.T) {
 // user whose policy lacks one action fails where that action is first needed and leaves
 // the alias where it was, or (ListAliases, DeleteFunction, ListEventSourceMappings, ListProvisionedConcurrencyConfigs:
 // keep_versions only warns and deletes nothing it cannot prove unused)
-// succeeds without pruning. Not here: DeleteAlias (destroy needs it; the test above
+// succeeds without pruning, or (GetPolicy, ListFunctionUrlConfigs: the wiring check
+// says it could not read them and lets the release go) succeeds and prunes, the refused
+// call counted. Not here: DeleteAlias (destroy needs it; the test above
 // destroys) and GetMetricData (only metric_gates read metrics).
 func TestAccIAM_everyActionIsNeeded(t *testing.T) {
 	asAdmin(t)
@@ -263,6 +272,8 @@ func TestAccIAM_everyActionIsNeeded(t *testing.T) {
 		action string
 		first  bool   // first release: the alias does not exist yet
 		fails  string // the API call the release must fail on; "" means it succeeds without pruning
+		// incomplete: the wiring check could not make this call; the release goes on and prunes.
+		incomplete bool
 	}{
 		{action: "lambda:GetFunctionConfiguration", fails: "GetFunctionConfiguration"},
 		{action: "lambda:ListVersionsByFunction", fails: "ListVersionsByFunction"},
@@ -276,6 +287,8 @@ func TestAccIAM_everyActionIsNeeded(t *testing.T) {
 		{action: "lambda:DeleteFunction"},
 		{action: "lambda:ListEventSourceMappings"},
 		{action: "lambda:ListProvisionedConcurrencyConfigs"},
+		{action: "lambda:GetPolicy", incomplete: true},
+		{action: "lambda:ListFunctionUrlConfigs", incomplete: true},
 	} {
 		t.Run(tc.action, func(t *testing.T) {
 			world(t)
@@ -288,6 +301,7 @@ func TestAccIAM_everyActionIsNeeded(t *testing.T) {
 				acctest.UpdateCode(t, function, "v2")
 				acctest.Publish(t, function)
 				acctest.CreateAlias(t, function, "live", "2", nil)
+				apiGatewayOnTheAlias(t)
 				acctest.UpdateCode(t, function, "v3")
 			}
 			keyID, secret := userWithPolicy(t, loadPolicy(t).without(tc.action).motoDialect())
@@ -295,9 +309,22 @@ func TestAccIAM_everyActionIsNeeded(t *testing.T) {
 				PreConfig: func() { acctest.QueueHookResults(t, hookOK, hookOK) },
 				Config:    config(admin.proxy.URL(), keyID, secret, shaV3),
 			}
-			if tc.fails != "" {
+			switch {
+			case tc.fails != "":
 				step.ExpectError = regexp.MustCompile(`(?s)` + tc.fails + `.*StatusCode: 403`)
-			} else {
+			case tc.incomplete:
+				step.ConfigStateChecks = []statecheck.StateCheck{expect("version", "3"), expectStatus("Succeeded")}
+				step.Check = func(*terraform.State) error {
+					action := tc.action[len("lambda:"):]
+					if n := admin.proxy.deniedCalls(action); n == 0 {
+						return fmt.Errorf("the release never called %s: the wiring check does not need it", action)
+					}
+					if vs := versions(t); slices.Contains(vs, "1") {
+						return fmt.Errorf("versions %v remain: a wiring read refused should not stop pruning", vs)
+					}
+					return nil
+				}
+			default:
 				step.ConfigStateChecks = []statecheck.StateCheck{expect("version", "3"), expectStatus("Succeeded")}
 				step.Check = func(*terraform.State) error {
 					if a := acctest.GetAlias(t, function, "live"); a.Version != "3" || a.Weights != nil {

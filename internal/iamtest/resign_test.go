@@ -31,9 +31,35 @@ type resigner struct {
 
 	mu      sync.Mutex
 	secrets map[string]string // access key ID -> secret
-	// listsProvisioned: whether the user of an access key may call
-	// ListProvisionedConcurrencyConfigs (see serveProvisioned).
-	listsProvisioned map[string]bool
+	// allows: access key ID -> the actions answered outside moto (proxyServed) that its
+	// user's policy allows; see checkServed.
+	allows map[string]map[string]bool
+	// denied counts the calls of those actions refused, by action.
+	denied map[string]int
+}
+
+// proxyServed are the Lambda actions moto never sees, so cannot enforce: moto 5.2.1 has
+// no ListProvisionedConcurrencyConfigs and no ListFunctionUrlConfigs, and the test AWS
+// answers ListEventSourceMappings and GetPolicy as Lambda does from what it kept
+// (acctest's strict_triggers.go). The resigner refuses them as IAM would, by the policy.
+var proxyServed = []string{"ListProvisionedConcurrencyConfigs", "ListEventSourceMappings", "GetPolicy", "ListFunctionUrlConfigs"}
+
+// servedAction is the proxyServed action of a request, or "".
+func servedAction(req *http.Request) string {
+	if req.Method != http.MethodGet {
+		return ""
+	}
+	switch path := strings.TrimRight(req.URL.Path, "/"); {
+	case strings.HasSuffix(path, "/provisioned-concurrency"):
+		return "ListProvisionedConcurrencyConfigs"
+	case strings.HasSuffix(path, "/event-source-mappings"):
+		return "ListEventSourceMappings"
+	case strings.HasSuffix(path, "/policy"):
+		return "GetPolicy"
+	case strings.HasSuffix(path, "/urls"):
+		return "ListFunctionUrlConfigs"
+	}
+	return ""
 }
 
 func newResigner(upstream string) (*resigner, error) {
@@ -45,16 +71,19 @@ func newResigner(upstream string) (*resigner, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &resigner{ln: ln, signer: v4.NewSigner(), secrets: map[string]string{}, listsProvisioned: map[string]bool{}}
+	r := &resigner{ln: ln, signer: v4.NewSigner(), secrets: map[string]string{}, allows: map[string]map[string]bool{}, denied: map[string]int{}}
 	rp := &httputil.ReverseProxy{Rewrite: func(pr *httputil.ProxyRequest) {
 		pr.SetURL(u)
 		pr.Out.Host = pr.In.Host // the Host the SDK signed
-		plainFunctionName(pr.Out)
 		r.resign(pr.Out)
 	}}
 	handler := http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		if req.Method == http.MethodGet && strings.HasSuffix(req.URL.Path, "/provisioned-concurrency") {
-			r.serveProvisioned(w, req)
+		action := servedAction(req)
+		if action != "" && !r.checkServed(w, req, action) {
+			return
+		}
+		if action == "ListProvisionedConcurrencyConfigs" {
+			_, _ = w.Write([]byte(`{"ProvisionedConcurrencyConfigs":[]}`))
 			return
 		}
 		rp.ServeHTTP(w, req)
@@ -63,40 +92,32 @@ func newResigner(upstream string) (*resigner, error) {
 	return r, nil
 }
 
-// serveProvisioned answers ListProvisionedConcurrencyConfigs, which moto 5.2.1 does not
-// implement: an empty list for a user whose policy allows the action (and for the admin),
-// and otherwise Lambda's 403 AccessDeniedException, as IAM would refuse it.
-func (r *resigner) serveProvisioned(w http.ResponseWriter, req *http.Request) {
+// checkServed refuses a proxyServed action its caller's policy does not allow, with
+// Lambda's 403 AccessDeniedException as IAM would, and counts it; true lets it through
+// (an empty provisioned-concurrency list, or on to the test AWS).
+func (r *resigner) checkServed(w http.ResponseWriter, req *http.Request, action string) bool {
 	keyID := accessKeyOf(req)
 	r.mu.Lock()
-	allowed, limited := r.listsProvisioned[keyID]
+	allows, limited := r.allows[keyID]
+	if limited && !allows[action] {
+		r.denied[action]++
+	}
 	r.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")
-	if limited && !allowed {
+	if limited && !allows[action] {
 		w.Header().Set("X-Amzn-ErrorType", "AccessDeniedException")
 		w.WriteHeader(http.StatusForbidden)
-		_, _ = w.Write([]byte(`{"Type":"User","Message":"User is not authorized to perform: lambda:ListProvisionedConcurrencyConfigs because no identity-based policy allows the lambda:ListProvisionedConcurrencyConfigs action"}`))
-		return
+		_, _ = w.Write([]byte(`{"Type":"User","Message":"User is not authorized to perform: lambda:` + action + ` because no identity-based policy allows the lambda:` + action + ` action"}`))
+		return false
 	}
-	_, _ = w.Write([]byte(`{"ProvisionedConcurrencyConfigs":[]}`))
+	return true
 }
 
-// plainFunctionName works around a second moto 5.2.1 signature bug: moto canonicalizes a
-// query value holding colons (ListEventSourceMappings' FunctionName=arn:aws:lambda:…:1)
-// otherwise than SigV4 does, so the call fails with 403 whoever makes it. The resigner
-// asks for the function's mappings by plain name instead (it signs the request again
-// below); the provider keeps only those whose FunctionArn names the version it asked
-// about, so the answer means the same.
-func plainFunctionName(req *http.Request) {
-	if !strings.HasSuffix(req.URL.Path, "/event-source-mappings") {
-		return
-	}
-	q := req.URL.Query()
-	fn := q.Get("FunctionName")
-	if parts := strings.Split(fn, ":"); len(parts) >= 7 && strings.HasPrefix(fn, "arn:") {
-		q.Set("FunctionName", parts[6])
-		req.URL.RawQuery = q.Encode()
-	}
+// deniedCalls is how many calls of a proxyServed action were refused.
+func (r *resigner) deniedCalls(action string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.denied[action]
 }
 
 // accessKeyOf is the access key ID a request was signed with ("" when unsigned).
@@ -111,13 +132,20 @@ func accessKeyOf(req *http.Request) string {
 
 func (r *resigner) URL() string { return "http://" + r.ln.Addr().String() }
 
-// knows registers a key the resigner may sign with, and whether its user's policy allows
-// ListProvisionedConcurrencyConfigs.
-func (r *resigner) knows(keyID, secret string, listsProvisioned bool) {
+// knows registers a key the resigner may sign with, and the policy of its user (in
+// moto's dialect) for the proxyServed actions; "" allows them all (the admin).
+func (r *resigner) knows(keyID, secret, policy string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.secrets[keyID] = secret
-	r.listsProvisioned[keyID] = listsProvisioned
+	if policy == "" {
+		return
+	}
+	allows := map[string]bool{}
+	for _, a := range proxyServed {
+		allows[a] = strings.Contains(policy, `"lambda:`+a+`"`)
+	}
+	r.allows[keyID] = allows
 }
 
 // emptyPayload is the SHA-256 of nothing.

@@ -103,6 +103,13 @@ var planCases = []planCase{
 	{"code_sha256 an S3 etag", map[string]any{"code_sha256": "d41d8cd98f00b204e9800998ecf8427e"}, attrAt("code_sha256"), "filebase64sha256"},
 	{"description in version mode", map[string]any{"code_sha256": nil, "version": "3", "description": "release 1.4.2"}, attrAt("description"), "remove description"},
 	{"description too long", map[string]any{"description": strings.Repeat("d", 257)}, attrAt("description"), "at most 256"},
+	// configuration releases
+	{"configuration_sha256 in version mode", map[string]any{"code_sha256": nil, "version": "3", "configuration_sha256": "abc"}, attrAt("configuration_sha256"), "remove configuration_sha256"},
+	{"configuration_sha256 with code_sha256 ok", map[string]any{"configuration_sha256": "abc"}, "", ""},
+	{"release_configuration false ok", map[string]any{"release_configuration": false}, "", ""},
+	{"unknown release_configuration", map[string]any{"release_configuration": unknown}, "", ""},
+	{"unknown configuration_sha256", map[string]any{"configuration_sha256": unknown}, "", ""},
+	{"unknown configuration_sha256 in version mode", map[string]any{"code_sha256": nil, "version": "3", "configuration_sha256": unknown}, "", ""},
 	{"description ok", map[string]any{"description": "release 1.4.2"}, "", ""},
 	// traffic_shift kinds
 	{"unknown preset", map[string]any{"traffic_shift": ts("preset", "Canary50Percent1Minute")}, attrAt("traffic_shift", "preset"), "Canary10Percent5Minutes"},

@@ -38,6 +38,7 @@ func releaseConfig(raw tftypes.Value, region string) shift.Config {
 		c.IgnorePollAlarmFailure = *b
 	}
 	c.KeepVersions = rd.int(at("keep_versions"), root["keep_versions"])
+	c.TrafficArrivesVia = rd.str(at("traffic_arrives_via"), root["traffic_arrives_via"])
 
 	if elems, ok := rd.list(at("alarms"), root["alarms"]); ok {
 		for i, e := range elems {
@@ -97,6 +98,8 @@ func releaseConfig(raw tftypes.Value, region string) shift.Config {
 	if e, ok := rd.object(at("events"), root["events"]); ok {
 		c.Events = &shift.EventsConfig{EventBus: rd.str([]any{"events", "event_bus"}, e["event_bus"])}
 	}
+	c.ReleaseConfiguration = rd.bool(at("release_configuration"), root["release_configuration"])
+	c.ConfigurationSha256 = rd.str(at("configuration_sha256"), root["configuration_sha256"])
 
 	if t, ok := rd.object(at("timeouts"), root["timeouts"]); ok {
 		c.Timeouts = map[string]string{}

@@ -1,6 +1,8 @@
 package provider
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -35,6 +37,7 @@ type deploymentModel struct {
 	Approval                 types.Object   `tfsdk:"approval"`
 	Events                   types.Object   `tfsdk:"events"`
 	KeepVersions             types.Int64    `tfsdk:"keep_versions"`
+	TrafficArrivesVia        types.String   `tfsdk:"traffic_arrives_via"`
 	SkipDestroy              types.Bool     `tfsdk:"skip_destroy"`
 	Timeouts                 timeouts.Value `tfsdk:"timeouts"`
 	PreviousVersion          types.String   `tfsdk:"previous_version"`
@@ -43,6 +46,9 @@ type deploymentModel struct {
 	Schedule                 types.String   `tfsdk:"schedule"`
 	AdditionalVersionWeights types.Map      `tfsdk:"additional_version_weights"`
 	LastDeployment           types.Object   `tfsdk:"last_deployment"`
+
+	ReleaseConfiguration types.Bool   `tfsdk:"release_configuration"`
+	ConfigurationSha256  types.String `tfsdk:"configuration_sha256"`
 }
 
 // fieldDiagnostics puts the engine's validation errors on their attributes.
@@ -201,4 +207,38 @@ func invokeARN(aliasARN string) string {
 		return ""
 	}
 	return fmt.Sprintf("arn:%s:apigateway:%s:lambda:path/2015-03-31/functions/%s/invocations", a.Partition, a.Region, aliasARN)
+}
+
+// privateLastReleased keeps the id of this configuration's last release that succeeded:
+// after a release that failed without moving traffic, the alias still carries that
+// release's mark, which is this configuration's own, not another's (see checkFlipFlop).
+const privateLastReleased = "last_released"
+
+// lastReleasedID reads the id of this configuration's last successful release ("" when
+// none is recorded).
+func lastReleasedID(ctx context.Context, priv privateState) string {
+	if priv == nil {
+		return ""
+	}
+	b, _ := priv.GetKey(ctx, privateLastReleased)
+	var id string
+	if len(b) == 0 || json.Unmarshal(b, &id) != nil {
+		return ""
+	}
+	return id
+}
+
+// setLastReleasedID records the release in state as this configuration's last successful
+// one, when it succeeded.
+func setLastReleasedID(ctx context.Context, out privateWriter, state deploymentModel, diags *diag.Diagnostics) {
+	id := lastDeploymentID(state)
+	if id == "" || out == nil {
+		return
+	}
+	status, _ := state.LastDeployment.Attributes()["status"].(types.String)
+	if status.ValueString() != string(shift.StatusSucceeded) {
+		return
+	}
+	b, _ := json.Marshal(id)
+	diags.Append(out.SetKey(ctx, privateLastReleased, b)...)
 }

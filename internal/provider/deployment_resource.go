@@ -126,8 +126,29 @@ func (r *deploymentResource) ModifyPlan(ctx context.Context, req resource.Modify
 	adopted := state != nil && isAdopted(ctx, req.Private)
 	pending := releasePending(config.CodeSha256, config.Version, state, adopted)
 	planSplitNote(config, state, adopted, pending, &resp.Diagnostics)
+	var seen *refreshed
+	if state != nil {
+		seen = refreshedFor(ctx, req.Private, state.Version.ValueString())
+	}
 	if state != nil && r.data != nil && !config.CodeSha256.IsNull() && !config.CodeSha256.IsUnknown() && !config.FunctionName.IsUnknown() {
-		r.warnLatest(ctx, config, *state, pending, &resp.Diagnostics)
+		latestSha := ""
+		if seen != nil {
+			latestSha = seen.LatestCodeSha256 // read by this plan's refresh
+		} else {
+			latestSha = r.readLatestCodeSha256(ctx, config)
+		}
+		if latestSha != "" {
+			r.warnLatest(config, *state, pending, latestSha, &resp.Diagnostics)
+		}
+	}
+	var drift []string
+	if seen != nil {
+		drift = seen.Drift
+	}
+	cfg := planConfiguration(plan, config, state, drift, &resp.Diagnostics)
+	pending = pending || cfg.pending
+	if pending && state != nil {
+		r.warnWiring(ctx, config, resolved, &resp.Diagnostics)
 	}
 	plan.Schedule = types.StringUnknown()
 	switch {
@@ -138,6 +159,11 @@ func (r *deploymentResource) ModifyPlan(ctx context.Context, req resource.Modify
 		// Nothing moves and the schedule's inputs did not change: keep the words already
 		// recorded (a first release's, or none after an import) rather than show a diff.
 		plan.Schedule = state.Schedule
+	case cfg.pending && !releasePending(config.CodeSha256, config.Version, state, adopted):
+		// A release of configuration alone: the words say so, or wait while it may not run.
+		if cfg.why != "" {
+			plan.Schedule = types.StringValue(cfg.why + ": " + shift.Describe(resolved.Release))
+		}
 	default:
 		plan.Schedule = types.StringValue(shift.Describe(resolved.Release))
 	}
@@ -178,23 +204,30 @@ const latestWiringHint = "Wire code_sha256 to a value that changes at plan time:
 	"(code_sha256 = aws_ecr_image.NAME.image_digest). hashicorp/aws changes aws_lambda_function.NAME.code_sha256 only " +
 	"after the apply that uploads the code, so a release keyed on it runs one apply late."
 
-// warnLatest compares the configured code_sha256 with the code of the function's $LATEST
-// (one read) and warns when they tell of a release that comes late or not at all.
-func (r *deploymentResource) warnLatest(ctx context.Context, config, state deploymentModel, pending bool, diags *diag.Diagnostics) {
-	fn, want := config.FunctionName.ValueString(), config.CodeSha256.ValueString()
+// readLatestCodeSha256 reads the code hash of the function's $LATEST when refresh did not
+// (-refresh=false); "" when it cannot be read, and then the plan says nothing of it.
+func (r *deploymentResource) readLatestCodeSha256(ctx context.Context, config deploymentModel) string {
+	fn := config.FunctionName.ValueString()
 	readCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	latest, err := r.planEngine(ctx, fn, config.Alias.ValueString()).AWS.Functions.GetVersion(readCtx, fn, "$LATEST")
-	if err != nil || latest.CodeSha256 == "" {
+	if err != nil {
 		tflog.Debug(ctx, "cannot read $LATEST's code hash; no wiring hint", map[string]any{"function": fn, "error": fmt.Sprint(err)})
-		return
+		return ""
 	}
+	return latest.CodeSha256
+}
+
+// warnLatest compares the configured code_sha256 with the code of the function's $LATEST
+// and warns when they tell of a release that comes late or not at all.
+func (r *deploymentResource) warnLatest(config, state deploymentModel, pending bool, latestSha string, diags *diag.Diagnostics) {
+	fn, want := config.FunctionName.ValueString(), config.CodeSha256.ValueString()
 	switch {
-	case !pending && !shift.SameCodeSha256(latest.CodeSha256, want):
+	case !pending && !shift.SameCodeSha256(latestSha, want):
 		diags.AddAttributeWarning(path.Root("code_sha256"), "$LATEST holds code that code_sha256 does not name",
 			fmt.Sprintf("Function %s's $LATEST has code %s, but code_sha256 is %s, which alias %s already serves: no release is planned for the new code. %s",
-				fn, latest.CodeSha256, want, config.Alias.ValueString(), latestWiringHint))
-	case pending && shift.SameCodeSha256(latest.CodeSha256, want) && !shift.SameCodeSha256(state.CodeSha256.ValueString(), want):
+				fn, latestSha, want, config.Alias.ValueString(), latestWiringHint))
+	case pending && shift.SameCodeSha256(latestSha, want) && !shift.SameCodeSha256(state.CodeSha256.ValueString(), want):
 		diags.AddAttributeWarning(path.Root("code_sha256"), "Releasing code uploaded before this plan",
 			fmt.Sprintf("Function %s's $LATEST already had code %s before this plan: it was uploaded by an earlier apply or outside Terraform, "+
 				"and is released only now. If code_sha256 = aws_lambda_function.NAME.code_sha256, that is why. %s", fn, want, latestWiringHint))
@@ -225,6 +258,7 @@ func (r *deploymentResource) Create(ctx context.Context, req resource.CreateRequ
 		// would make Terraform destroy the alias first.
 		return
 	}
+	setLastReleasedID(ctx, resp.Private, state, &resp.Diagnostics)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 	setIdentity(ctx, resp.Identity, state, &resp.Diagnostics)
 }
@@ -237,7 +271,7 @@ func (r *deploymentResource) Update(ctx context.Context, req resource.UpdateRequ
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	if !releasePending(config.CodeSha256, config.Version, &prior, isAdopted(ctx, req.Private)) {
+	if !releasePending(config.CodeSha256, config.Version, &prior, isAdopted(ctx, req.Private)) && !configurationReleasePlanned(config, plan) {
 		// Settings only (alarms, hooks, timeouts, another form of the function's name …):
 		// they take effect at the next release.
 		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
@@ -251,9 +285,18 @@ func (r *deploymentResource) Update(ctx context.Context, req resource.UpdateRequ
 	// The engine tells this configuration's own last release (a lease it left when its
 	// rollback could not finish, the mark it left when it succeeded) from another's.
 	resolved.Release.LastDeploymentID = lastDeploymentID(prior)
+	resolved.Release.LastReleasedID = lastReleasedID(ctx, req.Private)
 	// A release of this configuration takes the alias over: a split it leaves is its own.
 	resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateAdoptedSplit, nil)...)
-	state, _ := r.release(ctx, plan, resolved.Release, prior.PreviousVersion.ValueString(), resolved.UpdateTimeout, &resp.Diagnostics)
+	state, ok := r.release(ctx, plan, resolved.Release, prior.PreviousVersion.ValueString(), resolved.UpdateTimeout, &resp.Diagnostics)
+	// What refresh saw is stale now that the alias may serve another version.
+	resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateRefreshed, nil)...)
+	if !ok {
+		// What was last released, so that the next plan shows the configuration pending.
+		state.ConfigurationSha256 = prior.ConfigurationSha256
+	} else {
+		setLastReleasedID(ctx, resp.Private, state, &resp.Diagnostics)
+	}
 	// Written on failure too: it records what is live, so the release shows as pending.
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 	setIdentity(ctx, resp.Identity, state, &resp.Diagnostics)
@@ -299,7 +342,10 @@ func (r *deploymentResource) Read(ctx context.Context, req resource.ReadRequest,
 		return
 	}
 	fn, alias := state.FunctionName.ValueString(), state.Alias.ValueString()
-	known := shift.Known{Version: state.Version.ValueString(), CodeSha256: state.CodeSha256.ValueString()}
+	known := shift.Known{Version: state.Version.ValueString(), CodeSha256: state.CodeSha256.ValueString(), Latest: true}
+	if seen := refreshedFor(ctx, req.Private, known.Version); seen != nil {
+		known.Configuration = seen.Configuration
+	}
 	live, err := r.planEngine(ctx, fn, alias).Inspect(ctx, fn, alias, known)
 	if errors.Is(err, shift.ErrNotFound) {
 		tflog.Warn(ctx, "alias or function is gone; removing it from state", map[string]any{"function": fn, "alias": alias})
@@ -327,6 +373,7 @@ func (r *deploymentResource) Read(ctx context.Context, req resource.ReadRequest,
 		state.Version = types.StringNull()
 		resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateImported, nil)...)
 	}
+	resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateRefreshed, refreshedBytes(live))...)
 	state.AliasARN = types.StringValue(live.AliasARN)
 	state.InvokeARN = types.StringValue(invokeARN(live.AliasARN))
 	state.AdditionalVersionWeights = weightsValue(live.Weights)
@@ -392,6 +439,7 @@ func (r *deploymentResource) ImportState(ctx context.Context, req resource.Impor
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("ignore_alarms"), false)...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("ignore_poll_alarm_failure"), false)...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("skip_destroy"), false)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("release_configuration"), true)...)
 	resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateImported, []byte("true"))...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("previous_version"), "")...)
 }

@@ -189,6 +189,7 @@ func (r *deploymentResource) Schema(ctx context.Context, _ resource.SchemaReques
 					"rollback target; `last_deployment.deleted_versions` lists what was deleted. Failed or rolled-back releases " +
 					"delete nothing. Unset keeps every version.",
 			},
+			"traffic_arrives_via": trafficArrivesViaAttribute(),
 			"skip_destroy": schema.BoolAttribute{
 				Optional: true,
 				Computed: true,
@@ -198,6 +199,9 @@ func (r *deploymentResource) Schema(ctx context.Context, _ resource.SchemaReques
 					"alias missing: the new resource adopts the alias, and the old one lets go of it. Default `false` (destroy deletes the alias).",
 			},
 			"timeouts": timeoutsAttribute(),
+
+			"release_configuration": releaseConfigurationAttribute(),
+			"configuration_sha256":  configurationSha256Attribute(),
 
 			"previous_version": schema.StringAttribute{
 				Computed:            true,

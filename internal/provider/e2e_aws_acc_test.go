@@ -92,6 +92,7 @@ resource "safelambda_deployment" "api" {
   alarms              = [aws_cloudwatch_metric_alarm.errors[each.key].alarm_name]
   alarm_poll_interval = "1s"
   traffic_shift       = { canary = { percentage = 10, interval = "3s" } }
+  traffic_arrives_via = "direct_invoke"
   hooks               = { pre_traffic = aws_lambda_function.smoke.function_name }
 }
 %[5]s`, prefix, role, endpoint, acctest.Region, extra, dir)

@@ -44,6 +44,7 @@ resource "safelambda_deployment" "test" {
   alias         = "live"
   code_sha256   = terraform_data.image.output
   traffic_shift = { canary = { percentage = 10, interval = "2s" } }
+  traffic_arrives_via = "direct_invoke"
 }
 `, digest, fn)
 }

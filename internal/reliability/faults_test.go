@@ -86,6 +86,7 @@ resource "safelambda_deployment" "fleet" {
   alias         = "live"
   code_sha256   = %q
   traffic_shift = { canary = { percentage = 10, interval = "1s" } }
+  traffic_arrives_via = "direct_invoke"
 }
 `, endpointsAt(p.URL(), ""), hclList(fns), sha)
 	}

@@ -219,3 +219,34 @@ func lastID(t *testing.T, w *acctest.Workdir) string {
 	}
 	return id
 }
+
+// A release that failed without moving traffic leaves the alias with the mark of the
+// release before it, which is this configuration's own: the next release is no flip-flop.
+func TestLease_noFlipFlopAfterAFailedRelease(t *testing.T) {
+	t.Parallel()
+	acctest.PreCheck(t)
+	fn := threeVersions(t)
+	w := acctest.NewWorkdir(t, release{Function: fn, Version: "1"}.HCL())
+	apply(t, w)
+	idOK := lastID(t, w)
+
+	// Version 9 does not exist: preflight refuses, the alias keeps release 1's mark.
+	setConfig(t, w, release{Function: fn, Version: "9"}.HCL())
+	if out, err := w.Run(t.Context(), "apply", "-auto-approve"); err == nil {
+		t.Fatalf("the release of a missing version succeeded:\n%s", out)
+	}
+	expectAlias(t, fn, "1")
+	if idFailed := lastID(t, w); idFailed == idOK {
+		t.Fatalf("state did not record the failed release (last_deployment.id %s)", idFailed)
+	}
+	if m := releasedMark.FindStringSubmatch(aliasDescription(t, fn)); m == nil || m[3] != idOK {
+		t.Fatalf("after the failed release the alias description is %q, want the mark of %s", aliasDescription(t, fn), idOK)
+	}
+
+	setConfig(t, w, release{Function: fn, Version: "2"}.HCL())
+	out := apply(t, w)
+	expectAlias(t, fn, "2")
+	if regexp.MustCompile(`undoes the other`).MatchString(out.String()) {
+		t.Errorf("the release after a failed one warns of a flip-flop with this configuration's own release:\n%s", out)
+	}
+}

@@ -67,6 +67,9 @@ type Version struct {
 	// weighted traffic between them.
 	Role             string
 	DeadLetterTarget string
+	// Configuration is what the version froze besides its code (see configuration.go);
+	// nil when not read.
+	Configuration Configuration
 }
 
 // Alias is the live state of an alias. Weights holds AdditionalVersionWeights: the share
@@ -167,6 +170,8 @@ type AWS struct {
 	Consumers Consumers
 	// Events puts release events on Release.EventBus; nil puts none.
 	Events EventBus
+	// Triggers reads where the function's traffic enters (wiring.go); nil skips the check.
+	Triggers Triggers
 }
 
 // Metrics reads CloudWatch metric data (one GetMetricData call per poll). Used by

@@ -283,7 +283,7 @@ func (f *fakeAWS) PublishVersion(ctx context.Context, function, codeSha256, desc
 		n++
 	}
 	v := Version{Version: strconv.Itoa(n), ARN: fnARN + ":" + strconv.Itoa(n), CodeSha256: f.latestSha, Description: description, State: f.publishState,
-		Role: f.latest.Role, DeadLetterTarget: f.latest.DeadLetterTarget}
+		Role: f.latest.Role, DeadLetterTarget: f.latest.DeadLetterTarget, Configuration: f.latest.Configuration}
 	f.versions = append(f.versions, v)
 	// A Pending version becomes Active on the next read.
 	if f.publishState == "Pending" {

@@ -15,6 +15,11 @@ import (
 type Known struct {
 	Version    string
 	CodeSha256 string
+	// Configuration is Version's configuration when the caller keeps it (nil: not kept).
+	Configuration Configuration
+	// Latest asks for $LATEST too: its code hash, and the settings in which its
+	// configuration differs from the served version's (Live.ConfigurationDrift).
+	Latest bool
 }
 
 // inspectTransientLimit bounds how long Inspect waits for Lambda's own routing weights to
@@ -23,8 +28,9 @@ const inspectTransientLimit = 30 * time.Second
 
 // Inspect reports what an alias serves now, for Terraform's Read: the alias's primary
 // version and weights, and the primary version's code hash. A missing function or alias
-// is an error wrapping ErrNotFound. It costs one GetAlias call, and a GetVersion call only
-// when the alias serves a version other than known.
+// is an error wrapping ErrNotFound. It costs one GetAlias call, a GetVersion call only when
+// the alias serves a version other than known (or known.Latest needs its configuration),
+// and one for $LATEST when known.Latest asks.
 //
 // Weights on an alias a finished release left on its primary (its Released mark) are what
 // Lambda shows for a while after a version change on an alias with provisioned
@@ -57,15 +63,33 @@ func (e *Engine) Inspect(ctx context.Context, function, alias string, known Know
 		Weights:  copyWeights(nonZero(a.Weights)),
 		Writer:   writer(a.Description),
 	}
-	if known.Version == a.FunctionVersion && known.CodeSha256 != "" {
-		live.CodeSha256 = known.CodeSha256
+	served := Version{Version: a.FunctionVersion, CodeSha256: known.CodeSha256, Configuration: known.Configuration}
+	if known.Version != a.FunctionVersion || known.CodeSha256 == "" || (known.Latest && known.Configuration == nil) {
+		served, err = e.AWS.Functions.GetVersion(ctx, function, a.FunctionVersion)
+		if err != nil {
+			return live, fmt.Errorf("read version %s of function %s: %w", a.FunctionVersion, function, err)
+		}
+		if known.Version == a.FunctionVersion && SameCodeSha256(known.CodeSha256, served.CodeSha256) {
+			// The same digest as recorded, in the spelling the configuration wrote it
+			// (sha256:…, upper case): no diff where nothing changed.
+			served.CodeSha256 = known.CodeSha256
+		}
+	}
+	live.CodeSha256, live.Configuration = served.CodeSha256, served.Configuration
+	if !known.Latest {
 		return live, nil
 	}
-	v, err := e.AWS.Functions.GetVersion(ctx, function, a.FunctionVersion)
-	if err != nil {
-		return live, fmt.Errorf("read version %s of function %s: %w", a.FunctionVersion, function, err)
+	latest, lerr := e.AWS.Functions.GetVersion(ctx, function, "$LATEST")
+	if lerr != nil {
+		// Only the plan's hints need it: the alias itself was read, so what is live is
+		// reported without them.
+		return live, nil //nolint:nilerr // a failed hint read is no failed refresh
 	}
-	live.CodeSha256 = v.CodeSha256
+	live.LatestCodeSha256 = latest.CodeSha256
+	if SameCodeSha256(latest.CodeSha256, served.CodeSha256) {
+		// With other code in $LATEST, its configuration cannot be released with this code.
+		live.ConfigurationDrift = ConfigurationDiff(served.Configuration, latest.Configuration)
+	}
 	return live, nil
 }
 

@@ -292,7 +292,7 @@ func (x *run) checkFlipFlop() {
 		return
 	}
 	m, ok := ParseReleased(x.guard.found.Description)
-	if !ok || m.Restored || m.ReleaseID == x.r.LastDeploymentID || m.Version != x.guard.found.FunctionVersion || m.Version == x.target.Version {
+	if !ok || m.Restored || m.ReleaseID == x.r.LastDeploymentID || m.ReleaseID == x.r.LastReleasedID || m.Version != x.guard.found.FunctionVersion || m.Version == x.target.Version {
 		return
 	}
 	x.flipFlop = fmt.Sprintf("alias %s served version %s, put there by release %s (run by %s) at %s, not by this configuration's last release %s: "+

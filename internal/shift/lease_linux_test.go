@@ -53,10 +53,10 @@ func (p *fakeProc) fs() procFS {
 			return "", fs.ErrNotExist
 		},
 		readFile: func(name string) ([]byte, error) {
-			switch {
-			case name == "/proc/sys/kernel/random/boot_id":
+			switch name {
+			case "/proc/sys/kernel/random/boot_id":
 				return []byte(p.boot + "\n"), nil
-			case name == "/proc/self/stat":
+			case "/proc/self/stat":
 				return []byte(p.procs[p.pid]), nil
 			}
 			var pid int

@@ -104,6 +104,9 @@ func (x *run) preflight() *failure {
 	if f := x.preflightGates(); f != nil {
 		return f
 	}
+	if f := x.checkWiring(); f != nil {
+		return f
+	}
 
 	if r.CodeSha256 != "" {
 		if f := x.resolveByHash(); f != nil {
@@ -183,8 +186,10 @@ func usable(v Version) bool {
 }
 
 // resolveByHash finds the version to release in code_sha256 mode: the live version when
-// its hash matches (so nothing moves), else the newest usable published version with the
-// hash, else a new version published from $LATEST with the hash as precondition.
+// everything released matches (so nothing moves), else the newest usable published
+// version that matches, else a new version published from $LATEST with the hash as
+// precondition. What "matches" means: the code hash, and with ReleaseConfiguration also
+// $LATEST's configuration (configuration.go); $LATEST is read first for it.
 //
 // A version with the hash that is Inactive (Lambda deactivates versions left idle for
 // weeks) or Failed is not reused: a new version is published from $LATEST when it has the
@@ -195,10 +200,22 @@ func (x *run) resolveByHash() *failure {
 	r, fns := x.r, x.e.AWS.Functions
 	g := x.guard
 
+	latest, err := waitFunctionUpdated(x.ctx, x.clock, fns, r.Function)
+	if err != nil {
+		return x.waitFailure(err, "wait for the function's last update to finish before publishing")
+	}
+	// The configuration counts only where it can be released: $LATEST is what Lambda
+	// publishes, so with other code there it cannot come along.
+	withConfig := r.ReleaseConfiguration && latest.CodeSha256 == r.CodeSha256
+	matches := func(v Version) bool {
+		return v.CodeSha256 == r.CodeSha256 && (!withConfig || len(ConfigurationDiff(v.Configuration, latest.Configuration)) == 0)
+	}
+
 	if g.exists() && len(nonZero(g.left.weights)) == 0 {
 		v, err := x.previousVersion()
-		if err == nil && v.CodeSha256 == r.CodeSha256 && v.Version != "$LATEST" && usable(v) {
+		if err == nil && matches(v) && v.Version != "$LATEST" && usable(v) {
 			x.setTarget(v)
+			x.noteConfiguration(v, latest)
 			return nil
 		}
 		if err != nil && !errors.Is(err, ErrNotFound) {
@@ -212,7 +229,7 @@ func (x *run) resolveByHash() *failure {
 	}
 	var unusable []string
 	for _, v := range sortedVersions(versions) {
-		if v.CodeSha256 != r.CodeSha256 {
+		if !matches(v) {
 			continue
 		}
 		if !usable(v) {
@@ -223,14 +240,15 @@ func (x *run) resolveByHash() *failure {
 			return f
 		}
 		x.setTarget(v)
-		x.record(EventPublished, "version %s reused: it already has code_sha256 %s", v.Version, r.CodeSha256)
+		what := "code_sha256 " + r.CodeSha256
+		if withConfig {
+			what += " and $LATEST's configuration"
+		}
+		x.record(EventPublished, "version %s reused: it already has %s", v.Version, what)
+		x.noteConfiguration(v, latest)
 		return nil
 	}
 
-	latest, err := waitFunctionUpdated(x.ctx, x.clock, fns, r.Function)
-	if err != nil {
-		return x.waitFailure(err, "wait for the function's last update to finish before publishing")
-	}
 	if latest.CodeSha256 != r.CodeSha256 {
 		return &failure{
 			cause: fmt.Sprintf("code_sha256 %s matches no published version of %s, and $LATEST has code_sha256 %s; nothing was changed",
@@ -256,8 +274,43 @@ func (x *run) resolveByHash() *failure {
 		}
 	}
 	x.setTarget(v)
-	x.record(EventPublished, "version %s from $LATEST (code_sha256 %s)", v.Version, v.CodeSha256)
+	detail := fmt.Sprintf("version %s from $LATEST (code_sha256 %s)", v.Version, v.CodeSha256)
+	if changed := x.configurationChange(latest); withConfig && len(changed) > 0 {
+		detail += fmt.Sprintf("; configuration released: %s", settingList(changed))
+	}
+	x.record(EventPublished, "%s", detail)
 	return nil
+}
+
+// configurationChange names the settings in which $LATEST differs from the version the
+// alias serves (nil when the alias serves none yet or it cannot be read).
+func (x *run) configurationChange(latest Version) []string {
+	if x.previous() == "" {
+		return nil
+	}
+	prev, err := x.previousVersion()
+	if err != nil {
+		return nil
+	}
+	return ConfigurationDiff(prev.Configuration, latest.Configuration)
+}
+
+// noteConfiguration warns when the version chosen for its code does not carry $LATEST's
+// configuration: in code-only mode (the line to change is release_configuration), or
+// when $LATEST holds other code, so its configuration cannot be published with this code.
+// Names of settings only: their values may be secrets.
+func (x *run) noteConfiguration(v, latest Version) {
+	diff := ConfigurationDiff(v.Configuration, latest.Configuration)
+	if len(diff) == 0 {
+		return
+	}
+	if latest.CodeSha256 == x.r.CodeSha256 {
+		x.record(EventWarning, "version %s is released for its code (release_configuration = false): its configuration differs from $LATEST's in %s, "+
+			"which this release does not carry; set release_configuration = true to release configuration changes", v.Version, settingList(diff))
+		return
+	}
+	x.record(EventWarning, "version %s has code_sha256 %s but $LATEST holds other code (%s), so $LATEST's configuration cannot be released with it: "+
+		"version %s keeps its own, which differs from $LATEST's in %s", v.Version, x.r.CodeSha256, latest.CodeSha256, v.Version, settingList(diff))
 }
 
 // Backoff between PublishVersion attempts refused because the function is being updated.

@@ -690,6 +690,14 @@ func TestFlipFlopBetweenTwoConfigurations(t *testing.T) {
 	if strings.Contains(res.Message, "note:") {
 		t.Errorf("message %q", res.Message)
 	}
+	// Nor is the mark of its last successful release when a release failed since without
+	// moving traffic (state's last release is the failed one; the alias kept the mark).
+	h = newHarness(t)
+	h.aws.aliases["live"].Description = Released{Version: "3", ReleaseID: "d-ok", Holder: "alice", At: t0}.String()
+	res, _ = h.run(release(func(r *Release) { r.LastDeploymentID, r.LastReleasedID = "d-failed", "d-ok" }))
+	if res.Status != StatusSucceeded || strings.Contains(res.Message, "note:") || h.hasEvent(EventWarning, "each apply undoes the other's") {
+		t.Errorf("status %s message %q", res.Status, res.Message)
+	}
 }
 
 func TestOwnLeaseOfTheLastReleaseIsTakenOver(t *testing.T) {

@@ -16,6 +16,11 @@ type Release struct {
 	Version     string
 	Description string // for the version it publishes
 
+	// ReleaseConfiguration, in CodeSha256 mode, releases $LATEST's configuration with the
+	// code: a published version is reused only when its configuration matches $LATEST's
+	// too (SAM's AutoPublishAliasAllProperties). False keys releases on code alone.
+	ReleaseConfiguration bool
+
 	Schedule Schedule // the resolved steps; empty Steps means AllAtOnce
 
 	Alarms                 []string // names (ARNs already reduced to names)
@@ -28,12 +33,18 @@ type Release struct {
 
 	Approval *Approval // nil for none; see approval.go
 
-	MetricGates  *MetricGates // nil for none
-	KeepVersions int          // 0: keep every version
+	MetricGates *MetricGates // nil for none
+	// TrafficArrivesVia is ArrivesViaTriggers ("" too) or ArrivesViaDirectInvoke; see wiring.go.
+	TrafficArrivesVia string
+	KeepVersions      int // 0: keep every version
 
 	// LastDeploymentID is the id of this configuration's last release (from state), so a
 	// release can tell when another configuration released onto the same alias since.
 	LastDeploymentID string
+	// LastReleasedID is the id of this configuration's last release that succeeded, when
+	// it differs from LastDeploymentID (a release failed since, and the alias still
+	// carries the mark of the one before): its mark is this configuration's own too.
+	LastReleasedID string
 
 	// EventBus names the event bus (name or ARN) the release puts its events on; "" for
 	// none. See events.go.
@@ -155,4 +166,11 @@ type Live struct {
 	// Writer is the safelambda release whose lease or mark the alias carries ("" when
 	// none): it changes whenever a release, a rollback or a restore writes the alias.
 	Writer string
+	// Configuration is Version's configuration (nil when neither read nor known).
+	Configuration Configuration
+	// With Known.Latest: $LATEST's code hash ("" when it could not be read), and the
+	// settings in which its configuration differs from Version's when their code is the
+	// same (names only).
+	LatestCodeSha256   string
+	ConfigurationDrift []string
 }

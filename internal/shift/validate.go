@@ -140,6 +140,10 @@ func validateRelease(r Release, unknown func([]any) bool) []FieldError {
 
 	errs = append(errs, validateApproval(r.Approval)...)
 
+	if problem := TrafficArrivesViaProblem(r.TrafficArrivesVia); problem != "" && !unknown([]any{"traffic_arrives_via"}) {
+		add([]any{"traffic_arrives_via"}, "Invalid traffic_arrives_via", "traffic_arrives_via %s", problem)
+	}
+
 	if r.KeepVersions < 0 && !unknown([]any{"keep_versions"}) {
 		add([]any{"keep_versions"}, "Invalid keep_versions", "keep_versions must be at least 1 (or unset to keep every version), got %d", r.KeepVersions)
 	}
@@ -414,9 +418,16 @@ type Config struct {
 	Events      *EventsConfig
 	// KeepVersions is nil when unset.
 	KeepVersions *int64
+	// TrafficArrivesVia is nil when unset (see wiring.go).
+	TrafficArrivesVia *string
 
 	// Timeouts are the create, update and delete timeouts as written; unset ones are absent.
 	Timeouts map[string]string
+
+	// ReleaseConfiguration is release_configuration (nil: unset, true by default);
+	// ConfigurationSha256 is configuration_sha256 as written (see resolveConfiguration).
+	ReleaseConfiguration *bool
+	ConfigurationSha256  *string
 
 	Unknown map[string]bool
 
@@ -654,6 +665,8 @@ func (c Config) Resolve() (Resolved, []FieldError) {
 	}
 
 	errs = append(errs, resolveEvents(c.Events, c.Region, unknown, r)...)
+	// Configuration releases.
+	errs = append(errs, c.resolveConfiguration(r, unknown)...)
 
 	if c.KeepVersions != nil && !unknown([]any{"keep_versions"}) {
 		if *c.KeepVersions < 1 {
@@ -661,6 +674,14 @@ func (c Config) Resolve() (Resolved, []FieldError) {
 				Detail: fmt.Sprintf("keep_versions must be at least 1, got %d: remove it to keep every version", *c.KeepVersions)})
 		} else {
 			r.KeepVersions = int(*c.KeepVersions)
+		}
+	}
+
+	if v := c.TrafficArrivesVia; v != nil && !unknown([]any{"traffic_arrives_via"}) {
+		if problem := TrafficArrivesViaProblem(*v); problem != "" {
+			fail(FieldError{Path: []any{"traffic_arrives_via"}, Summary: "Invalid traffic_arrives_via", Detail: "traffic_arrives_via " + problem})
+		} else {
+			r.TrafficArrivesVia = *v
 		}
 	}
 
@@ -949,4 +970,19 @@ func parseDuration(path []any, text, example string) (time.Duration, FieldError,
 // validateSchedule re-checks a resolved Schedule, for callers that built one by hand.
 func validateSchedule(s Schedule) []FieldError {
 	return validateSteps([]any{"traffic_shift", "steps"}, s.Steps)
+}
+
+// resolveConfiguration sets whether a code_sha256 release carries $LATEST's configuration
+// (release_configuration, true unless set false: a Terraform user who edits
+// aws_lambda_function expects the edit to reach the alias). configuration_sha256 only
+// tells the plan that the configuration changes in this apply; it means nothing where a
+// version is released as published.
+func (c Config) resolveConfiguration(r *Release, unknown func([]any) bool) []FieldError {
+	r.ReleaseConfiguration = c.ReleaseConfiguration == nil || *c.ReleaseConfiguration
+	if c.ConfigurationSha256 != nil && c.Version != nil && !unknown([]any{"version"}) {
+		return []FieldError{{Path: []any{"configuration_sha256"}, Summary: "configuration_sha256 is not used in version mode",
+			Detail: "configuration_sha256 plans a release of $LATEST when the function's configuration changes; a version release publishes nothing: " +
+				"remove configuration_sha256 (with publish = true, aws_lambda_function.NAME.version already changes with the configuration), or release by code_sha256"}}
+	}
+	return nil
 }
