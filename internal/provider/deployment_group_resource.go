@@ -160,8 +160,9 @@ func (r *deploymentGroupResource) ModifyPlan(ctx context.Context, req resource.M
 	if req.Plan.Raw.IsNull() {
 		return
 	}
-	var plan groupModel
+	var plan, config groupModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
 	var state *groupModel
 	if !req.State.Raw.IsNull() {
 		state = &groupModel{}
@@ -176,6 +177,7 @@ func (r *deploymentGroupResource) ModifyPlan(ctx context.Context, req resource.M
 		return
 	}
 	keys, planned := members(ctx, plan.Members, &resp.Diagnostics)
+	_, configured := members(ctx, config.Members, &resp.Diagnostics)
 	var prior map[string]groupMember
 	if state != nil {
 		pk, pm := members(ctx, state.Members, &resp.Diagnostics)
@@ -190,7 +192,7 @@ func (r *deploymentGroupResource) ModifyPlan(ctx context.Context, req resource.M
 			p = &old
 			kept[m.target()] = true
 		}
-		if !memberPending(m, p) {
+		if !memberPending(configured[k], p) {
 			if m.CodeSha256.IsNull() || m.CodeSha256.IsUnknown() {
 				m.CodeSha256 = p.CodeSha256
 			}
@@ -213,7 +215,6 @@ func (r *deploymentGroupResource) ModifyPlan(ctx context.Context, req resource.M
 		}
 		planned[k] = m
 	}
-	removed := len(prior) > len(kept)
 	if planned != nil {
 		plan.Members = membersValue(ctx, planned, &resp.Diagnostics)
 		plan.ID = groupID(keys, planned)
@@ -221,7 +222,9 @@ func (r *deploymentGroupResource) ModifyPlan(ctx context.Context, req resource.M
 		plan.ID = types.StringUnknown()
 	}
 	switch {
-	case state != nil && !pending && !removed:
+	case state != nil && !pending:
+		// Nothing moves (a member removed only has its alias deleted): the words and the
+		// last release recorded stay.
 		plan.Schedule, plan.LastDeployment = state.Schedule, state.LastDeployment
 	case resolved.Complete:
 		plan.Schedule = types.StringValue(describeGroup(resolved.Release))
@@ -261,13 +264,14 @@ func (r *deploymentGroupResource) Create(ctx context.Context, req resource.Creat
 }
 
 func (r *deploymentGroupResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	var plan, prior groupModel
+	var plan, config, prior groupModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
 	resp.Diagnostics.Append(req.State.Get(ctx, &prior)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	keys, planned := members(ctx, plan.Members, &resp.Diagnostics)
+	keys, planned := members(ctx, config.Members, &resp.Diagnostics)
 	pk, pm := members(ctx, prior.Members, &resp.Diagnostics)
 	priorBy := byTarget(pk, pm)
 	pending := false

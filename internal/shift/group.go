@@ -483,7 +483,7 @@ func (g *group) finish(f *failure) (Result, error) {
 			if g.failed != nil {
 				who = "member " + g.failed.key
 			}
-			mf = &failure{cause: fmt.Sprintf("rolled back with the group: %s failed: %s", who, f.cause), next: f.next, err: f.err, interrupted: f.interrupted}
+			mf = &failure{cause: fmt.Sprintf("stopped with the group: %s failed: %s", who, f.cause), next: f.next, err: f.err, interrupted: f.interrupted}
 		}
 		wg.Add(1)
 		go func() {
