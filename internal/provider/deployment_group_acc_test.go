@@ -229,3 +229,81 @@ func TestAccDeploymentGroup_membership(t *testing.T) {
 		},
 	})
 }
+
+func revisions(t *testing.T, fns []string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for _, fn := range fns {
+		a, err := acctest.Lambda(t).GetAlias(context.Background(), &lambda.GetAliasInput{FunctionName: aws.String(fn), Name: aws.String("live")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[fn] = aws.ToString(a.FunctionVersion) + "@" + aws.ToString(a.RevisionId)
+	}
+	return out
+}
+
+// Three safelambda_deployment resources become one group without an alias changing:
+// `removed` (destroy = false) lets go of the singles, `import` takes the aliases into the
+// group, keyed by function name; the apply writes no alias (every RevisionId is kept).
+func TestAccDeploymentGroup_migrationFromSingles(t *testing.T) {
+	acctest.PreCheck(t)
+	fns := []string{acctest.Function(t, "").Name, acctest.Function(t, "").Name, acctest.Function(t, "").Name}
+	list := fmt.Sprintf("[%q, %q, %q]", fns[0], fns[1], fns[2])
+	singles := fmt.Sprintf(`resource "safelambda_deployment" "test" {
+  for_each      = toset(%s)
+  function_name = each.key
+  alias         = "live"
+  code_sha256   = %q
+}
+`, list, shaV1)
+	group := fmt.Sprintf(`removed {
+  from = safelambda_deployment.test
+  lifecycle {
+    destroy = false
+  }
+}
+
+import {
+  to = safelambda_deployment_group.test
+  id = "%s:live,%s:live,%s:live"
+}
+
+resource "safelambda_deployment_group" "test" {
+  members = { for fn in %s : fn => { function_name = fn, alias = "live", code_sha256 = %q } }
+  traffic_shift = { canary = { percentage = 10, interval = "3s" } }
+  traffic_arrives_via = "direct_invoke"
+}
+`, fns[0], fns[1], fns[2], list, shaV1)
+	var before map[string]string
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6,
+		Steps: []resource.TestStep{
+			// (for_each state cannot go through the legacy Check functions: checks run in
+			// the next step's PreConfig.)
+			{Config: singles},
+			{
+				PreConfig: func() {
+					for _, fn := range fns {
+						mustAliasServe(t, fn, "1")
+					}
+					before = revisions(t, fns)
+				},
+				Config:            group,
+				ConfigStateChecks: []statecheck.StateCheck{memberVersion(fns[0], "1"), memberVersion(fns[2], "1")},
+			},
+			{
+				PreConfig: func() {
+					after := revisions(t, fns)
+					for fn, b := range before {
+						if after[fn] != b {
+							t.Fatalf("alias live of %s was written during the migration: %s, then %s", fn, b, after[fn])
+						}
+					}
+				},
+				Config:   group,
+				PlanOnly: true,
+			},
+		},
+	})
+}
