@@ -3,6 +3,7 @@ package reliability
 import (
 	"encoding/json"
 	"fmt"
+	"sort"
 	"strings"
 	"syscall"
 	"testing"
@@ -89,12 +90,21 @@ func TestEvents_sigintStillAnnouncesTheRollback(t *testing.T) {
 	exited := make(chan struct{})
 	go func() { cmd.Wait(); close(exited) }()
 	waitSplit(t, fn, exited, out)
+	// The split is seen as soon as the write lands; the step is announced when the write
+	// returns. Interrupt once it was, so the test does not race the announcement (an
+	// interrupt between the two gives no step event, which is right: the engine cannot
+	// know its write landed).
+	var got []acctest.QueuedEvent
+	for deadline := time.Now().Add(25 * time.Second); !strings.Contains(eventNames(got), "Release Step") && time.Now().Before(deadline); {
+		got = append(got, q.Drain(t)...)
+	}
 	if err := acctest.SignalGroup(cmd, syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}
 	<-exited
 	expectAlias(t, fn, "1")
-	got := q.Drain(t)
+	got = append(got, q.Drain(t)...)
+	sort.SliceStable(got, func(i, j int) bool { return eventSequence(got[i]) < eventSequence(got[j]) })
 	if names := eventNames(got); names != "Release Started/InProgress, Release Step/InProgress, Release Tripped/InProgress, Release Rolled Back/InProgress, Release Finished/RolledBack" {
 		t.Fatalf("events: %s\n%s", names, out)
 	}
@@ -109,4 +119,12 @@ func TestEvents_sigintStillAnnouncesTheRollback(t *testing.T) {
 	if !strings.Contains(trip.Cause, "the release was interrupted (it was cancelled)") || trip.Live.Version != "1" || trip.Live.Weights["2"] != 0.1 {
 		t.Errorf("tripped: %s", got[2].Detail)
 	}
+}
+
+func eventSequence(e acctest.QueuedEvent) float64 {
+	var d struct {
+		Sequence float64 `json:"sequence"`
+	}
+	_ = json.Unmarshal(e.Detail, &d)
+	return d.Sequence
 }
