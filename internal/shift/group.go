@@ -91,13 +91,17 @@ type group struct {
 
 // memberRelease is the Release one member's run carries: the member's own fields and the
 // group's shared settings. Hooks, approval and events belong to the lead member only:
-// they run once per group.
+// they run once per group, and so are the group's alarms read.
 func memberRelease(r Release, m Member, lead bool) Release {
 	mr := r
 	mr.Members = nil
 	mr.Function, mr.Alias = m.Function, m.Alias
 	mr.CodeSha256, mr.Version, mr.Description = canonicalCodeSha256(m.CodeSha256), m.Version, m.Description
-	mr.Alarms = append(append([]string(nil), r.Alarms...), m.Alarms...)
+	mr.Alarms = append([]string(nil), m.Alarms...)
+	if lead {
+		// The group's alarms watch every member: the lead reads them once a poll for all.
+		mr.Alarms = append(append([]string(nil), r.Alarms...), m.Alarms...)
+	}
 	if m.MetricGates != nil {
 		mr.MetricGates = m.MetricGates
 	}
@@ -268,7 +272,7 @@ func (g *group) release() *failure {
 			// unknown, so it is held in full again before traffic moves on.
 			x.record(EventShift, "%s%% → %s already%s (step %d of %d): holding it again for %s", FormatPercent(s.Percent), x.target.Version, g.onAlias(x), i+1, len(steps), s.Hold)
 		}
-		if f := g.hold(s, existing, func(x *run) string { return g.stepWhere(x, i, s.Percent) }); f != nil {
+		if f := g.hold(s, g.watched(existing), func(x *run) string { return g.stepWhere(x, i, s.Percent) }); f != nil {
 			return f
 		}
 	}
@@ -284,7 +288,7 @@ func (g *group) release() *failure {
 			}
 		}
 		if len(above) > 0 {
-			if f := g.hold(last, existing, func(x *run) string {
+			if f := g.hold(last, g.watched(existing), func(x *run) string {
 				return fmt.Sprintf("at %s%% on version %s%s (resumed above the last step)", FormatPercent(x.percent()), x.target.Version, g.onAlias(x))
 			}); f != nil {
 				return f
@@ -320,7 +324,7 @@ func (g *group) release() *failure {
 		return g.fail(x, f)
 	}
 	where := ""
-	for _, x := range pending {
+	for _, x := range g.watched(pending) {
 		where = g.promotedWhere(x)
 		if f := x.checkGates(where); f != nil {
 			return g.fail(x, f)
@@ -352,6 +356,17 @@ func (g *group) promotedWhere(x *run) string {
 		return fmt.Sprintf("after creating the alias (100%% on version %s%s)", x.target.Version, g.onAlias(x))
 	}
 	return fmt.Sprintf("after promotion (100%% on version %s%s)", x.target.Version, g.onAlias(x))
+}
+
+// watched are the members whose gates a check reads: ms, and the lead, which reads the
+// group's alarms, even when its own alias is unchanged.
+func (g *group) watched(ms []*run) []*run {
+	for _, x := range ms {
+		if x == g.lead {
+			return ms
+		}
+	}
+	return append([]*run{g.lead}, ms...)
 }
 
 func anyShifting(ms []*run) bool {

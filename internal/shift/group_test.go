@@ -400,10 +400,14 @@ func TestGroupCallsPerMemberEqualASingleRelease(t *testing.T) {
 	if _, err := h.run(groupRelease(groupAliases)); err != nil {
 		t.Fatal(err)
 	}
-	for _, call := range []string{"GetAlias", "UpdateAlias", "GetVersion", "GetFunction", "DescribeAlarms"} {
+	for _, call := range []string{"GetAlias", "UpdateAlias", "GetVersion", "GetFunction"} {
 		if got, want := h.aws.count(call), 3*single.aws.count(call); got != want {
 			t.Errorf("%s: %d calls for 3 members, want %d (3 × a single release's)", call, got, want)
 		}
+	}
+	// The group's alarms are read once a poll for the whole group.
+	if got, want := h.aws.count("DescribeAlarms"), single.aws.count("DescribeAlarms"); got != want {
+		t.Errorf("DescribeAlarms: %d calls for the group, want %d (a single release's)", got, want)
 	}
 }
 
@@ -435,5 +439,26 @@ func TestGroupRefusesOneAliasTwice(t *testing.T) {
 	}
 	if h.aws.count("UpdateAlias") != 0 {
 		t.Error("wrote an alias")
+	}
+}
+
+// The first member (which reads the group's alarms) already serves its version: the
+// group's alarm still watches the others, and its trip rolls them back.
+func TestGroupAlarmWatchedWhenTheFirstMemberIsUnchanged(t *testing.T) {
+	h := newGroupHarness(t, groupAliases...)
+	h.aws.setAlias("live-a", "4", nil)
+	h.aws.alarms["orders-errors"] = stateAfter(time.Minute, "ALARM")
+	writes := recordWrites(h)
+	_, err := h.run(groupRelease(groupAliases))
+	if err == nil {
+		t.Fatal("released although the group's alarm fired")
+	}
+	h.wantAliasNamed("live-a", "4", nil)
+	h.wantAliasNamed("live-b", "3", nil)
+	h.wantAliasNamed("live-c", "3", nil)
+	for _, w := range *writes {
+		if w.alias == "live-a" {
+			t.Errorf("the unchanged member was written: %+v", w)
+		}
 	}
 }
