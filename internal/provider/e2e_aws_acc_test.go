@@ -25,30 +25,7 @@ import (
 // aws_cloudwatch_metric_alarm, a hook function, and code_sha256 wired to
 // source_code_hash, which changes at plan time when the zip does.
 func e2eConfig(prefix, role, endpoint, dir, extra string) string {
-	return fmt.Sprintf(`terraform {
-  required_providers {
-    aws        = { source = "hashicorp/aws", version = "5.100.0" }
-    safelambda = { source = "safelambda/safelambda" }
-  }
-}
-
-provider "aws" {
-  region                      = %[4]q
-  access_key                  = "testing"
-  secret_key                  = "testing"
-  skip_credentials_validation = true
-  skip_requesting_account_id  = true
-  skip_metadata_api_check     = true
-  skip_region_validation      = true
-  endpoints {
-    lambda     = %[3]q
-    cloudwatch = %[3]q
-    iam        = %[3]q
-    sts        = %[3]q
-  }
-}
-
-locals {
+	return hashicorpAWS(endpoint, "lambda", "cloudwatch", "iam", "sts") + fmt.Sprintf(`locals {
   functions = toset(["a", "b", "c"])
 }
 
@@ -256,4 +233,33 @@ import {
 	if n := versionCount(t, fn("c")); n != 2 {
 		t.Errorf("%s has %d published versions, want 2: one per release, none for the import", fn("c"), n)
 	}
+}
+
+// hashicorpAWS is the terraform block of a configuration that uses hashicorp/aws from the
+// filesystem mirror beside this provider, and an aws provider block that sends the named
+// services to endpoint (moto, through the strict proxy).
+func hashicorpAWS(endpoint string, services ...string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, `terraform {
+  required_providers {
+    aws        = { source = "hashicorp/aws", version = "5.100.0" }
+    safelambda = { source = "safelambda/safelambda" }
+  }
+}
+
+provider "aws" {
+  region                      = %q
+  access_key                  = "testing"
+  secret_key                  = "testing"
+  skip_credentials_validation = true
+  skip_requesting_account_id  = true
+  skip_metadata_api_check     = true
+  skip_region_validation      = true
+  endpoints {
+`, acctest.Region)
+	for _, s := range services {
+		fmt.Fprintf(&b, "    %s = %q\n", s, endpoint)
+	}
+	b.WriteString("  }\n}\n\n")
+	return b.String()
 }

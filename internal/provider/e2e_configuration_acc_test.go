@@ -28,29 +28,7 @@ const configurationSettingsHCL = `sha256(jsonencode({
 // e2eConfigurationConfig is one function from hashicorp/aws with an environment and a
 // memory size, released by code_sha256 with configuration_sha256 wired as documented.
 func e2eConfigurationConfig(name, role, endpoint, zip, secret string, memory int) string {
-	return fmt.Sprintf(`terraform {
-  required_providers {
-    aws        = { source = "hashicorp/aws", version = "5.100.0" }
-    safelambda = { source = "safelambda/safelambda" }
-  }
-}
-
-provider "aws" {
-  region                      = %[4]q
-  access_key                  = "testing"
-  secret_key                  = "testing"
-  skip_credentials_validation = true
-  skip_requesting_account_id  = true
-  skip_metadata_api_check     = true
-  skip_region_validation      = true
-  endpoints {
-    lambda = %[3]q
-    iam    = %[3]q
-    sts    = %[3]q
-  }
-}
-
-resource "aws_lambda_function" "fn" {
+	return hashicorpAWS(endpoint, "lambda", "iam", "sts") + fmt.Sprintf(`resource "aws_lambda_function" "fn" {
   function_name    = %[1]q
   role             = %[2]q
   runtime          = "python3.12"

@@ -192,30 +192,7 @@ func TestAccWiring_permissionsAndFunctionURL(t *testing.T) {
 // wiringAWSConfig is a function with an SQS queue mapped to it by hashicorp/aws, and its
 // deployment; mapping is the mapping's function_name, more goes into the deployment.
 func wiringAWSConfig(name, role, endpoint, dir, mapping, more string) string {
-	return fmt.Sprintf(`terraform {
-  required_providers {
-    aws        = { source = "hashicorp/aws", version = "5.100.0" }
-    safelambda = { source = "safelambda/safelambda" }
-  }
-}
-
-provider "aws" {
-  region                      = %[4]q
-  access_key                  = "testing"
-  secret_key                  = "testing"
-  skip_credentials_validation = true
-  skip_requesting_account_id  = true
-  skip_metadata_api_check     = true
-  skip_region_validation      = true
-  endpoints {
-    lambda = %[3]q
-    sqs    = %[3]q
-    iam    = %[3]q
-    sts    = %[3]q
-  }
-}
-
-resource "aws_lambda_function" "fn" {
+	return hashicorpAWS(endpoint, "lambda", "sqs", "iam", "sts") + fmt.Sprintf(`resource "aws_lambda_function" "fn" {
   function_name    = %[1]q
   role             = %[2]q
   runtime          = "python3.12"

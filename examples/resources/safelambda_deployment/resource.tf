@@ -43,10 +43,27 @@ resource "safelambda_deployment" "worker" {
   }
 }
 
-# API Gateway integrates with the alias, so it always calls what is live.
+# API Gateway integrates with the alias, so it always calls what is live, and the
+# permission is the alias's own: the release's wiring check sees that traffic reaches
+# the alias before it shifts any.
 resource "aws_apigatewayv2_integration" "api" {
   api_id                 = aws_apigatewayv2_api.http.id
   integration_type       = "AWS_PROXY"
   integration_uri        = safelambda_deployment.api.invoke_arn
   payload_format_version = "2.0"
+}
+
+resource "aws_lambda_permission" "api" {
+  statement_id  = "AllowAPIGatewayInvoke"
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.api.function_name
+  qualifier     = safelambda_deployment.api.alias
+  principal     = "apigateway.amazonaws.com"
+  source_arn    = "${aws_apigatewayv2_api.http.execution_arn}/*/*"
+}
+
+# The worker's queue is mapped to the alias, not to the function.
+resource "aws_lambda_event_source_mapping" "worker" {
+  event_source_arn = aws_sqs_queue.jobs.arn
+  function_name    = safelambda_deployment.worker.alias_arn
 }
