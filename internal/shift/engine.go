@@ -160,10 +160,7 @@ func (e *Engine) newID() string {
 // Result is filled in on every outcome, failures included; the error, when not nil, is a
 // *ReleaseError. A release of one alias is a group of one: the same path.
 func (e *Engine) Run(ctx context.Context, r Release) (Result, error) {
-	if len(r.Members) == 0 {
-		r.Members = []Member{{Function: r.Function, Alias: r.Alias, CodeSha256: r.CodeSha256, Version: r.Version, Description: r.Description}}
-	}
-	return e.runGroup(ctx, r)
+	return e.runGroup(ctx, r.Group())
 }
 
 // checksAfterPromotion says whether anything that can roll the release back follows the
@@ -260,10 +257,9 @@ func (x *run) interrupted(cause error, doing string) *failure {
 		why = "its timeout expired"
 	}
 	return &failure{
-		cause:       fmt.Sprintf("the release was interrupted (%s) during: %s", why, doing),
-		next:        "Run terraform apply again to release again; raise the create/update timeouts if the schedule needs longer.",
-		err:         cause,
-		interrupted: true,
+		cause: fmt.Sprintf("the release was interrupted (%s) during: %s", why, doing),
+		next:  "Run terraform apply again to release again; raise the create/update timeouts if the schedule needs longer.",
+		err:   cause,
 	}
 }
 

@@ -30,6 +30,15 @@ type Member struct {
 	MetricGates *MetricGates
 }
 
+// Group returns r as a group release: r itself when it has Members, else a group of one
+// member, the alias r names.
+func (r Release) Group() Release {
+	if len(r.Members) == 0 {
+		r.Members = []Member{{Function: r.Function, Alias: r.Alias, CodeSha256: r.CodeSha256, Version: r.Version, Description: r.Description}}
+	}
+	return r
+}
+
 // MemberResult is what a group release did on one member.
 type MemberResult struct {
 	Key string
@@ -498,7 +507,7 @@ func (g *group) finish(f *failure) (Result, error) {
 			if g.failed != nil {
 				who = "member " + g.failed.key
 			}
-			mf = &failure{cause: fmt.Sprintf("stopped with the group: %s failed: %s", who, f.cause), next: f.next, err: f.err, interrupted: f.interrupted}
+			mf = &failure{cause: fmt.Sprintf("stopped with the group: %s failed: %s", who, f.cause), next: f.next, err: f.err}
 		}
 		wg.Add(1)
 		go func() {
