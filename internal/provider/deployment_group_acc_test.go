@@ -307,3 +307,37 @@ resource "safelambda_deployment_group" "test" {
 		},
 	})
 }
+
+// The engine's rules judge each member at plan time, on the member's own path; two
+// members on one alias are refused.
+func TestAccDeploymentGroup_planTimeErrors(t *testing.T) {
+	acctest.PreCheck(t)
+	both := `resource "safelambda_deployment_group" "test" {
+  members = {
+    api = { function_name = "orders-api", alias = "live", code_sha256 = "` + shaV1 + `", version = "3" }
+  }
+}
+`
+	twice := `resource "safelambda_deployment_group" "test" {
+  members = {
+    a = { function_name = "orders-api", alias = "live", version = "3" }
+    b = { function_name = "orders-api", alias = "live", version = "4" }
+  }
+}
+`
+	badShift := `resource "safelambda_deployment_group" "test" {
+  members = {
+    a = { function_name = "orders-api", alias = "live", version = "3" }
+  }
+  traffic_shift = { canary = { percentage = 150, interval = "5m" } }
+}
+`
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6,
+		Steps: []resource.TestStep{
+			{Config: both, PlanOnly: true, ExpectError: regexp.MustCompile(`(?s)members\["api"\].*code_sha256.*version`)},
+			{Config: twice, PlanOnly: true, ExpectError: regexp.MustCompile(`(?s)Two members on one alias.*both release alias live of orders-api`)},
+			{Config: badShift, PlanOnly: true, ExpectError: regexp.MustCompile(`(?s)traffic_shift\.canary\.percentage`)},
+		},
+	})
+}
