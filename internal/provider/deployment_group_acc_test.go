@@ -332,12 +332,21 @@ func TestAccDeploymentGroup_planTimeErrors(t *testing.T) {
   traffic_shift = { canary = { percentage = 150, interval = "5m" } }
 }
 `
+	badGates := `resource "safelambda_deployment_group" "test" {
+  members = {
+    a = { function_name = "orders-api", alias = "live", version = "3", metric_gates = { max_error_rate = 2 } }
+    b = { function_name = "orders-worker", alias = "live", version = "3" }
+  }
+  traffic_shift = { canary = { percentage = 10, interval = "5m" } }
+}
+`
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6,
 		Steps: []resource.TestStep{
 			{Config: both, PlanOnly: true, ExpectError: regexp.MustCompile(`(?s)members\["api"\].*code_sha256.*version`)},
 			{Config: twice, PlanOnly: true, ExpectError: regexp.MustCompile(`(?s)Two members on one alias.*both release alias live of orders-api`)},
 			{Config: badShift, PlanOnly: true, ExpectError: regexp.MustCompile(`(?s)traffic_shift\.canary\.percentage`)},
+			{Config: badGates, PlanOnly: true, ExpectError: regexp.MustCompile(`(?s)members\["a"\]\.metric_gates\.max_error_rate`)},
 		},
 	})
 }

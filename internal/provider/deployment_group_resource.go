@@ -67,6 +67,7 @@ type groupMember struct {
 	Version         types.String `tfsdk:"version"`
 	Description     types.String `tfsdk:"description"`
 	Alarms          types.List   `tfsdk:"alarms"`
+	MetricGates     types.Object `tfsdk:"metric_gates"`
 	PreviousVersion types.String `tfsdk:"previous_version"`
 	AliasARN        types.String `tfsdk:"alias_arn"`
 }
@@ -75,6 +76,7 @@ var groupMemberType = types.ObjectType{AttrTypes: map[string]attr.Type{
 	"function_name": types.StringType, "alias": types.StringType, "code_sha256": types.StringType,
 	"version": types.StringType, "description": types.StringType, "alarms": types.ListType{ElemType: types.StringType},
 	"previous_version": types.StringType, "alias_arn": types.StringType,
+	"metric_gates": memberMetricGates().GetType(),
 }}
 
 // target is how a member is matched across plans: its function and alias.
@@ -503,6 +505,7 @@ func (r *deploymentGroupResource) ImportState(ctx context.Context, req resource.
 			FunctionName: types.StringValue(t.fn), Alias: types.StringValue(t.alias),
 			CodeSha256: types.StringNull(), Version: types.StringNull(), Description: types.StringNull(),
 			Alarms: types.ListNull(types.StringType), PreviousVersion: types.StringValue(""), AliasARN: types.StringNull(),
+			MetricGates: types.ObjectNull(memberMetricGates().GetType().(types.ObjectType).AttrTypes),
 		}
 	}
 	v := membersValue(ctx, ms, &resp.Diagnostics)
@@ -522,7 +525,9 @@ type groupConfigs struct {
 	members []shift.Config
 	alarms  [][]string
 	// unknownMembers: the members map itself is not known yet.
-	unknownMembers  bool
+	unknownMembers bool
+	// ownGates are the labels of the members with metric_gates of their own.
+	ownGates        []string
 	writesPerSecond float64
 }
 
@@ -555,26 +560,22 @@ func groupConfig(raw tftypes.Value, region string) groupConfigs {
 		for p := range out.shared.Unknown {
 			c.Unknown[p] = true
 		}
-		mr := configReader{unknown: c.Unknown}
-		obj, ok := mr.object([]any{"members"}, mm[k])
 		var alarms []string
-		if ok {
-			c.Function, c.Alias = "", ""
-			if s := mr.str([]any{"function_name"}, obj["function_name"]); s != nil {
-				c.Function = *s
+		if mv := mm[k]; mv.Type() != nil && mv.IsKnown() && !mv.IsNull() {
+			// A member reads as a deployment of its own: the same reader, paths relative
+			// to the member.
+			mc := releaseConfig(mv, region)
+			for p := range mc.Unknown {
+				c.Unknown[p] = true
 			}
-			if s := mr.str([]any{"alias"}, obj["alias"]); s != nil {
-				c.Alias = *s
+			c.Function, c.Alias = mc.Function, mc.Alias
+			c.CodeSha256, c.Version, c.Description = mc.CodeSha256, mc.Version, mc.Description
+			if mc.MetricGates != nil {
+				c.MetricGates = mc.MetricGates
+				out.ownGates = append(out.ownGates, k)
 			}
-			c.CodeSha256 = mr.str([]any{"code_sha256"}, obj["code_sha256"])
-			c.Version = mr.str([]any{"version"}, obj["version"])
-			c.Description = mr.str([]any{"description"}, obj["description"])
-			if l, ok := mr.list([]any{"member_alarms"}, obj["alarms"]); ok {
-				for _, e := range l {
-					if s := mr.str([]any{"member_alarms"}, e); s != nil {
-						alarms = append(alarms, shift.AlarmName(*s))
-					}
-				}
+			for _, a := range mc.Alarms {
+				alarms = append(alarms, shift.AlarmName(a))
 			}
 		} else {
 			c.Unknown["function_name"], c.Unknown["alias"], c.Unknown["code_sha256"] = true, true, true
@@ -587,6 +588,15 @@ func groupConfig(raw tftypes.Value, region string) groupConfigs {
 
 // memberFields are the attributes a member sets itself; every other error is the group's.
 var memberFields = map[string]bool{"function_name": true, "alias": true, "code_sha256": true, "version": true, "description": true}
+
+func (g groupConfigs) hasOwnGates(key string) bool {
+	for _, k := range g.ownGates {
+		if k == key {
+			return true
+		}
+	}
+	return false
+}
 
 // resolve checks every member by the engine's rules (shift.Config.Resolve) and builds the
 // group's Release; errors of a member's own attributes are put on members["label"].
@@ -603,11 +613,12 @@ func (g groupConfigs) resolve() (shift.Resolved, []shift.FieldError) {
 	seen := map[string]bool{}
 	targets := map[string]string{}
 	complete := true
+	sharedGatesFrom := ""
 	for i, k := range g.keys {
 		res, ferrs := g.members[i].Resolve()
 		for _, e := range ferrs {
 			if len(e.Path) > 0 {
-				if name, ok := e.Path[0].(string); ok && memberFields[name] {
+				if name, ok := e.Path[0].(string); ok && (memberFields[name] || name == "metric_gates" && g.hasOwnGates(k)) {
 					e.Path = append([]any{"members", mapKey(k)}, e.Path...)
 					errs = append(errs, e)
 					continue
@@ -620,11 +631,21 @@ func (g groupConfigs) resolve() (shift.Resolved, []shift.FieldError) {
 			}
 		}
 		complete = complete && res.Complete
-		if i == 0 {
+		own := g.hasOwnGates(k)
+		if i == 0 || sharedGatesFrom == "" && !own {
+			// The group's settings, from a member judged by the group's metric gates.
+			members := out.Release.Members
 			out = res
-			out.Release.Members = nil
+			out.Release.Members = members
+			if !own {
+				sharedGatesFrom = k
+			}
 		}
 		m := res.Release
+		var gates *shift.MetricGates
+		if own {
+			gates = m.MetricGates
+		}
 		t := m.Function + ":" + m.Alias
 		if other, dup := targets[t]; dup && m.Function != "" && m.Alias != "" {
 			errs = append(errs, shift.FieldError{Path: []any{"members", mapKey(k)}, Summary: "Two members on one alias",
@@ -632,7 +653,10 @@ func (g groupConfigs) resolve() (shift.Resolved, []shift.FieldError) {
 		}
 		targets[t] = k
 		out.Release.Members = append(out.Release.Members, shift.Member{Key: k, Function: m.Function, Alias: m.Alias,
-			CodeSha256: m.CodeSha256, Version: m.Version, Description: m.Description, Alarms: g.alarms[i]})
+			CodeSha256: m.CodeSha256, Version: m.Version, Description: m.Description, Alarms: g.alarms[i], MetricGates: gates})
+	}
+	if sharedGatesFrom == "" {
+		out.Release.MetricGates = nil // every member has its own
 	}
 	out.Release.WritesPerSecond = g.writesPerSecond
 	out.Complete = complete

@@ -43,6 +43,7 @@ func (r *deploymentGroupResource) Schema(ctx context.Context, _ resource.SchemaR
 				"description": schema.StringAttribute{Optional: true, MarkdownDescription: "Description for the version published (`code_sha256` mode)."},
 				"alarms": schema.ListAttribute{Optional: true, ElementType: types.StringType,
 					MarkdownDescription: "Alarms that watch this member only, besides the group's `alarms`: any of them in ALARM rolls back every member."},
+				"metric_gates":     memberMetricGates(),
 				"previous_version": schema.StringAttribute{Computed: true, MarkdownDescription: "What the alias served before the last release (`\"\"` on the first)."},
 				"alias_arn":        schema.StringAttribute{Computed: true, MarkdownDescription: "ARN of the alias."},
 			}},
@@ -64,4 +65,12 @@ func (r *deploymentGroupResource) Schema(ctx context.Context, _ resource.SchemaR
 			"group of one).",
 		Attributes: attrs,
 	}
+}
+
+// memberMetricGates are metric gates on one member's alias, in place of the group's.
+func memberMetricGates() schema.SingleNestedAttribute {
+	a := metricGatesAttribute()
+	a.MarkdownDescription = "Metric gates on this member's alias, in place of the group's `metric_gates` (same attributes). " +
+		"A member without them is judged by the group's."
+	return a
 }
