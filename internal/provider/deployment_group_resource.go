@@ -79,6 +79,9 @@ var groupMemberType = types.ObjectType{AttrTypes: map[string]attr.Type{
 	"metric_gates": memberMetricGates().GetType(),
 }}
 
+// memberGatesType is the object type of a member's metric_gates.
+var memberGatesType, _ = memberMetricGates().GetType().(types.ObjectType)
+
 // target is how a member is matched across plans: its function and alias.
 func (m groupMember) target() string {
 	return m.FunctionName.ValueString() + ":" + m.Alias.ValueString()
@@ -505,7 +508,7 @@ func (r *deploymentGroupResource) ImportState(ctx context.Context, req resource.
 			FunctionName: types.StringValue(t.fn), Alias: types.StringValue(t.alias),
 			CodeSha256: types.StringNull(), Version: types.StringNull(), Description: types.StringNull(),
 			Alarms: types.ListNull(types.StringType), PreviousVersion: types.StringValue(""), AliasARN: types.StringNull(),
-			MetricGates: types.ObjectNull(memberMetricGates().GetType().(types.ObjectType).AttrTypes),
+			MetricGates: types.ObjectNull(memberGatesType.AttrTypes),
 		}
 	}
 	v := membersValue(ctx, ms, &resp.Diagnostics)

@@ -13,8 +13,6 @@ import (
 // Group releases through the CLI: interrupted and killed mid-step, and a throttled
 // member, with every member's alias read from outside.
 
-const groupRes = "safelambda_deployment_group.test"
-
 // groupConfig is a group of fns, each releasing code on alias live, held hold at 10%.
 func groupConfig(provider string, fns []string, code, hold string) string {
 	var b strings.Builder

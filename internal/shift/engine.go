@@ -163,12 +163,6 @@ func (e *Engine) Run(ctx context.Context, r Release) (Result, error) {
 	return e.runGroup(ctx, r.Group())
 }
 
-// checksAfterPromotion says whether anything that can roll the release back follows the
-// promotion (a gate check, the post_traffic hook); if not, the promotion ends the release.
-func (x *run) checksAfterPromotion() bool {
-	return len(x.gates) > 0 || x.r.PostTrafficHook != ""
-}
-
 // advance moves the release to phase p; it never goes back.
 func (x *run) advance(p phase) {
 	if p > x.phase {
