@@ -82,8 +82,7 @@ type run struct {
 	// it over (adoptSplit); interruptedBy names that release when its lease said.
 	split          *aliasShape
 	interruptedBy  string
-	interruptedWhy string    // how it is known to be interrupted: "its lease ran out at …"
-	leaseUntil     time.Time // the expiry of the lease this release last wrote
+	interruptedWhy string // how it is known to be interrupted: "its lease ran out at …"
 	// hookTimeouts are the hook functions' own timeouts, read in preflight (hookBound).
 	hookTimeouts map[string]time.Duration
 	// restoredFrom is the version a restore takes traffic off, for the mark it leaves.
@@ -110,7 +109,6 @@ func (e *Engine) newRun(ctx context.Context, r Release) *run {
 	x.res = &Result{DeploymentID: e.newID(), StartedAt: x.clock.Now()}
 	x.interval = pollInterval(r)
 	x.guard = newGuard(e.AWS, x.clock, r.Function, r.Alias)
-	x.guard.description = x.leaseFor
 	x.events = e.eventSender(r)
 	return x
 }
@@ -194,7 +192,7 @@ func (x *run) handleSplit() *failure {
 // write is a guarded alias write on the caller's context; next is how long the alias
 // stays so (for the lease).
 func (x *run) write(version string, weights map[string]float64, next time.Duration, doing string) *failure {
-	err := x.guard.write(x.ctx, version, weights, next)
+	err := x.guard.write(x.ctx, version, weights, x.markFor(version, next))
 	var d *driftError
 	if errors.As(err, &d) {
 		return x.driftFailure(d)
@@ -348,7 +346,7 @@ func (x *run) endLease() {
 	x.ending = true
 	ctx, cancel := x.detached(readBackTimeout)
 	defer cancel()
-	if err := x.guard.release(ctx); err != nil {
+	if err := x.guard.release(ctx, x.markFor(x.guard.left.version, 0)); err != nil {
 		x.record(EventWarning, "could not clear this release's lease from alias %s (%v); it runs out by itself within %s", x.r.Alias, err, x.e.leaseSlack())
 	}
 }

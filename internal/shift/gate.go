@@ -8,8 +8,8 @@ import (
 	"time"
 )
 
-// This file owns the gates held against a release while the target takes traffic, the
-// alarm gate, and the hold that polls them.
+// This file owns the gates held against a release while the target takes traffic and the
+// alarm gate; the hold that polls them is the group's (group.go), for one alias or many.
 
 // gate is a check held against a release while the target takes traffic: polled through
 // every hold and once more after promotion. Alarms are one gate, metric gates another

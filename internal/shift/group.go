@@ -457,7 +457,7 @@ func (g *group) hold(s Step, ms []*run, where func(*run) string) *failure {
 // version there is nothing to shift from, so it joins when the others take all the
 // traffic. Gates and the post_traffic hook still judge it; a rollback deletes it.
 func (x *run) createAlias(next time.Duration) *failure {
-	a, err := x.guard.create(x.ctx, x.target.Version, next)
+	a, err := x.guard.create(x.ctx, x.target.Version, x.markFor(x.target.Version, next))
 	var d *driftError
 	if errors.As(err, &d) {
 		now := "exists now"
