@@ -22,6 +22,7 @@ func TestBench(t *testing.T) {
 		{"economy", benchEconomy},
 		{"parallel", benchParallel},
 		{"refresh", benchRefresh},
+		{"group", benchGroup},
 	}
 	for _, p := range parts {
 		if !only(p.name) {

@@ -67,6 +67,11 @@ func fieldDiagnostics(errs []shift.FieldError) diag.Diagnostics {
 	return diags
 }
 
+// mapKey is a step of an attribute path into a map (members["api"]).
+type mapKey string
+
+func (k mapKey) String() string { return fmt.Sprintf("[%q]", string(k)) }
+
 func attrPath(steps []any) path.Path {
 	var p path.Path
 	for i, s := range steps {
@@ -79,6 +84,8 @@ func attrPath(steps []any) path.Path {
 			}
 		case int:
 			p = p.AtListIndex(v)
+		case mapKey:
+			p = p.AtMapKey(string(v))
 		}
 	}
 	return p

@@ -316,7 +316,8 @@ func (r *deploymentResource) release(ctx context.Context, plan deploymentModel, 
 	runCtx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
-	res, err := r.engine(ctx, rel.Function, rel.Alias).Run(runCtx, rel)
+	// A release of one alias is a group of one: the engine has one path for one or many.
+	res, err := r.engine(ctx, rel.Function, rel.Alias).Run(runCtx, rel.Group())
 	state := stateAfterRelease(plan, rel, res, err != nil, priorPrevious)
 	if err != nil {
 		addReleaseError(diags, rel, res, err)

@@ -214,7 +214,7 @@ func (p *safelambdaProvider) Configure(ctx context.Context, req provider.Configu
 }
 
 func (p *safelambdaProvider) Resources(context.Context) []func() resource.Resource {
-	return []func() resource.Resource{NewDeploymentResource}
+	return []func() resource.Resource{NewDeploymentResource, NewDeploymentGroupResource}
 }
 
 func (p *safelambdaProvider) DataSources(context.Context) []func() datasource.DataSource {

@@ -221,7 +221,7 @@ func (x *run) approve(p approvalPoint, step int, next float64) *failure {
 	for {
 		wake := earliest(nextAsk, deadline)
 		if renews {
-			wake = earliest(wake, x.leaseUntil.Add(-bound-x.e.leaseSlack()/2))
+			wake = earliest(wake, x.guard.leaseUntil.Add(-bound-x.e.leaseSlack()/2))
 		}
 		if err := pause(x.ctx, x.clock, wake.Sub(x.clock.Now())); err != nil {
 			return x.interrupted(err, "waiting for approval "+a.Function+" "+where)
@@ -230,7 +230,7 @@ func (x *run) approve(p approvalPoint, step int, next float64) *failure {
 		if f := x.renewLease(bound, "renew the lease on alias "+x.r.Alias+" while waiting for approval "+where); f != nil {
 			return f
 		}
-		renews = x.leaseUntil.Add(-bound - x.e.leaseSlack()/2).After(now)
+		renews = x.guard.leaseUntil.Add(-bound - x.e.leaseSlack()/2).After(now)
 		if !now.Before(nextAsk) || !now.Before(deadline) {
 			if ask(); decided {
 				return stop

@@ -82,8 +82,7 @@ type run struct {
 	// it over (adoptSplit); interruptedBy names that release when its lease said.
 	split          *aliasShape
 	interruptedBy  string
-	interruptedWhy string    // how it is known to be interrupted: "its lease ran out at …"
-	leaseUntil     time.Time // the expiry of the lease this release last wrote
+	interruptedWhy string // how it is known to be interrupted: "its lease ran out at …"
 	// hookTimeouts are the hook functions' own timeouts, read in preflight (hookBound).
 	hookTimeouts map[string]time.Duration
 	// restoredFrom is the version a restore takes traffic off, for the mark it leaves.
@@ -99,6 +98,10 @@ type run struct {
 	restoreAlarms restoreAlarms // what a restore's alarm check read, for its caller
 	restoreRule   Previous      // where a restore went and why, for its caller
 	events        *eventSender  // nil when the release puts no events
+	// key is this alias's member label in a group release; group is set on a group's
+	// lead member (it runs the group's hooks).
+	key   string
+	group *group
 }
 
 func (e *Engine) newRun(ctx context.Context, r Release) *run {
@@ -106,7 +109,6 @@ func (e *Engine) newRun(ctx context.Context, r Release) *run {
 	x.res = &Result{DeploymentID: e.newID(), StartedAt: x.clock.Now()}
 	x.interval = pollInterval(r)
 	x.guard = newGuard(e.AWS, x.clock, r.Function, r.Alias)
-	x.guard.description = x.leaseFor
 	x.events = e.eventSender(r)
 	return x
 }
@@ -148,111 +150,15 @@ func (e *Engine) newID() string {
 	return "d-" + hex.EncodeToString(b)
 }
 
-// Run performs one release: preflight, publish or reuse the version, the pre_traffic
-// hook, each weighted step held while gates are polled, promotion, a last gate check, the
-// post_traffic hook, then version retention. Anything that trips rolls the alias back on a
-// context detached from ctx. Result is filled in on every outcome; the error, when not
-// nil, is a *ReleaseError.
+// Run performs one release of one alias or of a group of them (Release.Members; see
+// group.go): preflight, publish or reuse each version, the pre_traffic hook, each
+// weighted step (every member at the step's weight before its hold) held while gates are
+// polled, promotion, a last gate check, the post_traffic hook, then version retention.
+// Anything that trips rolls back every alias that moved, on a context detached from ctx.
+// Result is filled in on every outcome, failures included; the error, when not nil, is a
+// *ReleaseError. A release of one alias is a group of one: the same path.
 func (e *Engine) Run(ctx context.Context, r Release) (Result, error) {
-	r.CodeSha256 = canonicalCodeSha256(r.CodeSha256) // a hand-built Release may spell a digest "sha256:…"
-	x := e.newRun(ctx, r)
-	return x.finish(x.release())
-}
-
-func (x *run) release() *failure {
-	if f := x.validate(); f != nil {
-		return f
-	}
-	if f := x.preflight(); f != nil {
-		return f
-	}
-	g := x.guard
-	if g.exists() && len(nonZero(g.left.weights)) > 0 {
-		if f := x.handleSplit(); f != nil {
-			return f
-		}
-	}
-	if g.exists() && g.left.version == x.target.Version && len(nonZero(g.left.weights)) == 0 {
-		x.phase = phaseUnchanged
-		return nil
-	}
-
-	if g.exists() && !g.wrote && (x.r.PreTrafficHook != "" || x.phase == phaseShifting) {
-		// A hook, or a resumed hold, comes before the first write: the lease says the
-		// alias is taken meanwhile.
-		next := x.hookBound(x.r.PreTrafficHook)
-		if x.phase == phaseShifting {
-			next += x.resumedStepDuration()
-		}
-		if f := x.write(g.left.version, g.left.weights, next, "record the release on alias "+x.r.Alias); f != nil {
-			return f
-		}
-		x.advance(phasePrepared)
-	}
-	if f := x.runHook(preTraffic, x.r.PreTrafficHook, "before traffic moved"); f != nil {
-		return f
-	}
-
-	if !g.exists() {
-		return x.firstRelease()
-	}
-
-	steps := x.r.Schedule.Steps
-	for i, s := range steps {
-		if s.Percent < x.percent()-1e-9 {
-			continue // resumed past this step
-		}
-		where := fmt.Sprintf("at step %d of %d (%s%% on version %s)", i+1, len(steps), FormatPercent(s.Percent), x.target.Version)
-		if s.Percent > x.percent()+1e-9 {
-			if f := x.approve(beforeTrafficIncrease, i+1, s.Percent); f != nil {
-				return f
-			}
-			weights := map[string]float64{x.target.Version: roundPercent(s.Percent) / 100}
-			if f := x.write(x.previous(), weights, StepDuration(s, x.r.MetricGates), "shift "+where); f != nil {
-				return f
-			}
-			x.advance(phaseShifting)
-			x.record(EventShift, "%s%% → %s (step %d of %d, hold %s)", FormatPercent(s.Percent), x.target.Version, i+1, len(steps), s.Hold)
-		} else {
-			// Resumed at this very step: how long it was held before the interruption is
-			// unknown, so it is held in full again before traffic moves on.
-			x.record(EventShift, "%s%% → %s already (step %d of %d): holding it again for %s", FormatPercent(s.Percent), x.target.Version, i+1, len(steps), s.Hold)
-		}
-		if f := x.hold(s, where); f != nil {
-			return f
-		}
-	}
-	if n := len(steps); n > 0 && x.percent() > steps[n-1].Percent+1e-9 && x.percent() < 100 {
-		// Resumed above every step of this schedule (it changed since): hold what is live
-		// as long as the last step before promoting.
-		last := steps[n-1]
-		where := fmt.Sprintf("at %s%% on version %s (resumed above the last step)", FormatPercent(x.percent()), x.target.Version)
-		x.record(EventShift, "%s%% → %s already, above the last step: holding it for %s", FormatPercent(x.percent()), x.target.Version, last.Hold)
-		if f := x.hold(last, where); f != nil {
-			return f
-		}
-	}
-
-	if f := x.approve(beforePromotion, 0, 100); f != nil {
-		return f
-	}
-	where := fmt.Sprintf("after promotion (100%% on version %s)", x.target.Version)
-	x.ending = !x.checksAfterPromotion()
-	if f := x.write(x.target.Version, nil, x.hookBound(x.r.PostTrafficHook), "promote "+x.target.Version); f != nil {
-		return f
-	}
-	x.advance(phasePromoted)
-	x.record(EventPromote, "100%% → %s (was %s)", x.target.Version, x.previous())
-	if f := x.checkGates(where); f != nil {
-		return f
-	}
-	return x.runHook(postTraffic, x.r.PostTrafficHook, where)
-}
-
-// checksAfterPromotion says whether anything that can roll the release back follows the
-// promotion (a gate check, the post_traffic hook); if not, the promotion ends the release.
-func (x *run) checksAfterPromotion() bool {
-	return len(x.gates) > 0 || x.r.PostTrafficHook != ""
+	return e.runGroup(ctx, r.Group())
 }
 
 // advance moves the release to phase p; it never goes back.
@@ -260,39 +166,6 @@ func (x *run) advance(p phase) {
 	if p > x.phase {
 		x.phase = p
 	}
-}
-
-// firstRelease creates the alias on the target: with no previous version there is
-// nothing to shift from. Hooks and gates still run; rollback deletes the alias.
-func (x *run) firstRelease() *failure {
-	x.ending = !x.checksAfterPromotion()
-	a, err := x.guard.create(x.ctx, x.target.Version, x.hookBound(x.r.PostTrafficHook))
-	var d *driftError
-	if errors.As(err, &d) {
-		now := "exists now"
-		if d.found != nil {
-			now = "now serves " + shapeOf(*d.found).String()
-		}
-		return &failure{
-			cause: fmt.Sprintf("alias %s was created by someone else while this release ran (Lambda: alias already exists)", x.r.Alias),
-			drift: fmt.Sprintf("alias %s did not exist at preflight but %s; it was created outside this release, which stopped without touching it.", x.r.Alias, now),
-			next:  "Another resource or pipeline manages this alias too: give each safelambda_deployment its own alias, or import the alias (terraform import) instead of creating it. " + nextDrift,
-			err:   ErrAlreadyExists,
-		}
-	}
-	if err != nil {
-		return x.apiFailure(err, "create alias "+x.r.Alias+" on version "+x.target.Version)
-	}
-	x.advance(phasePromoted)
-	if a.ARN != "" {
-		x.res.AliasARN = a.ARN
-	}
-	x.record(EventPromote, "created alias %s on %s (first release: nothing to shift from)", x.r.Alias, x.target.Version)
-	where := fmt.Sprintf("after creating the alias (100%% on version %s)", x.target.Version)
-	if f := x.checkGates(where); f != nil {
-		return f
-	}
-	return x.runHook(postTraffic, x.r.PostTrafficHook, where)
 }
 
 // handleSplit deals with an alias left split by an earlier, interrupted release: resume
@@ -319,7 +192,7 @@ func (x *run) handleSplit() *failure {
 // write is a guarded alias write on the caller's context; next is how long the alias
 // stays so (for the lease).
 func (x *run) write(version string, weights map[string]float64, next time.Duration, doing string) *failure {
-	err := x.guard.write(x.ctx, version, weights, next)
+	err := x.guard.write(x.ctx, version, weights, x.markFor(version, next))
 	var d *driftError
 	if errors.As(err, &d) {
 		return x.driftFailure(d)
@@ -376,10 +249,9 @@ func (x *run) interrupted(cause error, doing string) *failure {
 		why = "its timeout expired"
 	}
 	return &failure{
-		cause:       fmt.Sprintf("the release was interrupted (%s) during: %s", why, doing),
-		next:        "Run terraform apply again to release again; raise the create/update timeouts if the schedule needs longer.",
-		err:         cause,
-		interrupted: true,
+		cause: fmt.Sprintf("the release was interrupted (%s) during: %s", why, doing),
+		next:  "Run terraform apply again to release again; raise the create/update timeouts if the schedule needs longer.",
+		err:   cause,
 	}
 }
 
@@ -474,7 +346,7 @@ func (x *run) endLease() {
 	x.ending = true
 	ctx, cancel := x.detached(readBackTimeout)
 	defer cancel()
-	if err := x.guard.release(ctx); err != nil {
+	if err := x.guard.release(ctx, x.markFor(x.guard.left.version, 0)); err != nil {
 		x.record(EventWarning, "could not clear this release's lease from alias %s (%v); it runs out by itself within %s", x.r.Alias, err, x.e.leaseSlack())
 	}
 }

@@ -588,8 +588,8 @@ func TestHookPayloads(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []HookPayload{
-		{"d-test", "d-test-PreTraffic", "PreTraffic", fnName, "live", "3", "4", fnARN + ":4"},
-		{"d-test", "d-test-PostTraffic", "PostTraffic", fnName, "live", "3", "4", fnARN + ":4"},
+		{"d-test", "d-test-PreTraffic", "PreTraffic", fnName, "live", "3", "4", fnARN + ":4", nil},
+		{"d-test", "d-test-PostTraffic", "PostTraffic", fnName, "live", "3", "4", fnARN + ":4", nil},
 	}
 	if !reflect.DeepEqual(h.aws.payloads, want) {
 		t.Errorf("payloads %+v\nwant %+v", h.aws.payloads, want)

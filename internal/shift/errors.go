@@ -56,12 +56,11 @@ func (e *ReleaseError) Unwrap() error { return e.Err }
 
 // failure is why a release stopped, before the outcome (rollback or not) is known.
 type failure struct {
-	cause       string
-	reason      string
-	next        string
-	err         error
-	interrupted bool   // the caller's context ended: roll back, say so
-	drift       string // the alias was changed outside this release: touch it no more
+	cause  string
+	reason string
+	next   string
+	err    error
+	drift  string // the alias was changed outside this release: touch it no more
 }
 
 func (f *failure) Error() string { return f.cause }

@@ -8,8 +8,8 @@ import (
 	"time"
 )
 
-// This file owns the gates held against a release while the target takes traffic, the
-// alarm gate, and the hold that polls them.
+// This file owns the gates held against a release while the target takes traffic and the
+// alarm gate; the hold that polls them is the group's (group.go), for one alias or many.
 
 // gate is a check held against a release while the target takes traffic: polled through
 // every hold and once more after promotion. Alarms are one gate, metric gates another
@@ -206,44 +206,4 @@ func (x *run) ignoreRead(what string) {
 		x.ignoredReads = map[string]int{}
 	}
 	x.ignoredReads[what]++
-}
-
-// hold keeps the current weights for step s (StepDuration: longer than its hold with
-// metric gates), checking the gates at its start and then every poll interval; the last
-// wait is shorter when the duration is not a multiple of the interval, so the last check
-// falls at the end of the step.
-func (x *run) hold(s Step, where string) *failure {
-	start := x.clock.Now()
-	d := s.Hold
-	// Metric gates judge a step only on metrics that have arrived: the hold lasts until
-	// its own minutes have (see MetricEvidenceWait).
-	deadline := start.Add(StepDuration(s, x.r.MetricGates))
-	for first := true; ; first = false {
-		if err := x.ctx.Err(); err != nil {
-			return x.interrupted(err, "the hold "+where)
-		}
-		at := checkpoint{
-			where:     where,
-			holding:   true,
-			stepStart: start,
-			hold:      d,
-			first:     first,
-			last:      !x.clock.Now().Before(deadline),
-			percent:   x.percent(),
-		}
-		if f := x.pollGates(at); f != nil {
-			return f
-		}
-		left := deadline.Sub(x.clock.Now())
-		if left <= 0 {
-			return nil
-		}
-		wait := left
-		if len(x.gates) > 0 {
-			wait = min(x.interval, left)
-		}
-		if err := pause(x.ctx, x.clock, wait); err != nil {
-			return x.interrupted(err, "the hold "+where)
-		}
-	}
 }

@@ -89,8 +89,11 @@ type aliasGuard struct {
 	clock    Clock
 	function string
 	alias    string
-	// description, when set, gives the description a write of version carries (the lease).
-	description func(version string, next time.Duration) *string
+	// leaseUntil is the expiry of the lease this guard's last write put on the alias.
+	leaseUntil time.Time
+	// pace, when set, is waited on before every write (a group's shared pacing), and a
+	// throttled write is then tried again (see groupThrottleRetries).
+	pace func(ctx context.Context) error
 
 	found   *Alias      // as the first read found it; nil when it did not exist
 	left    aliasShape  // as this release last left it (as found until it writes)
@@ -202,9 +205,9 @@ func transientOf(left aliasShape, a Alias) bool {
 	return len(nonZero(left.weights)) == 0 && a.FunctionVersion == left.version && len(nonZero(a.Weights)) > 0
 }
 
-// write moves the alias to version with weights, if it is still as this release left it.
-// next is how long the alias is expected to stay so (for the lease).
-func (g *aliasGuard) write(ctx context.Context, version string, weights map[string]float64, next time.Duration) error {
+// write moves the alias to version with weights, if it is still as this release left it,
+// with mark in its description (nil: the description is left as it is).
+func (g *aliasGuard) write(ctx context.Context, version string, weights map[string]float64, mark *aliasMark) error {
 	cur, err := g.settled(ctx, g.left)
 	if errors.Is(err, ErrNotFound) {
 		return g.drift(nil)
@@ -215,18 +218,17 @@ func (g *aliasGuard) write(ctx context.Context, version string, weights map[stri
 	if !g.left.matches(cur) {
 		return g.drift(&cur)
 	}
-	return g.update(ctx, cur.RevisionID, version, weights, next)
+	return g.update(ctx, cur.RevisionID, version, weights, mark)
 }
 
 // update is the write itself, with the RevisionId the caller proved current.
-func (g *aliasGuard) update(ctx context.Context, rev, version string, weights map[string]float64, next time.Duration) error {
+func (g *aliasGuard) update(ctx context.Context, rev, version string, weights map[string]float64, mark *aliasMark) error {
 	want := aliasShape{version: version, weights: copyWeights(weights)}
 	g.pending = &want
 	u := AliasUpdate{Function: g.function, Alias: g.alias, FunctionVersion: version, Weights: weights, RevisionID: rev}
-	if g.description != nil {
-		u.Description = g.description(version, next)
-	}
-	a, err := g.aliases.UpdateAlias(ctx, u)
+	desc, until := mark.description(g.clock.Now())
+	u.Description = desc
+	a, err := g.paced(ctx, func() (Alias, error) { return g.aliases.UpdateAlias(ctx, u) })
 	if errors.Is(err, ErrConflict) {
 		g.pending = nil // refused: it did not land
 		d := &driftError{conflict: true, left: g.left, wrote: g.wrote}
@@ -242,6 +244,7 @@ func (g *aliasGuard) update(ctx context.Context, rev, version string, weights ma
 		return err
 	}
 	g.landed(want, a.RevisionID)
+	g.leaseUntil = until
 	return nil
 }
 
@@ -253,14 +256,13 @@ func (g *aliasGuard) landed(s aliasShape, rev string) {
 
 // create makes the alias on version. An alias that exists already was created by someone
 // else since the release found none: a *driftError.
-func (g *aliasGuard) create(ctx context.Context, version string, next time.Duration) (Alias, error) {
+func (g *aliasGuard) create(ctx context.Context, version string, mark *aliasMark) (Alias, error) {
 	desc := ""
-	if g.description != nil {
-		if d := g.description(version, next); d != nil {
-			desc = *d
-		}
+	d, until := mark.description(g.clock.Now())
+	if d != nil {
+		desc = *d
 	}
-	a, err := g.aliases.CreateAlias(ctx, g.function, g.alias, version, desc)
+	a, err := g.paced(ctx, func() (Alias, error) { return g.aliases.CreateAlias(ctx, g.function, g.alias, version, desc) })
 	if errors.Is(err, ErrAlreadyExists) || errors.Is(err, ErrConflict) {
 		d := &driftError{left: g.left}
 		if now, rerr := g.read(ctx); rerr == nil {
@@ -273,17 +275,18 @@ func (g *aliasGuard) create(ctx context.Context, version string, next time.Durat
 	}
 	g.created = true
 	g.landed(aliasShape{version: version}, a.RevisionID)
+	g.leaseUntil = until
 	return a, nil
 }
 
 // release clears the lease at the end of a release: one write of the shape this release
 // left, with the RevisionId of its own last write, so no read is needed. Anything else
 // since then (another writer) keeps the alias as it is.
-func (g *aliasGuard) release(ctx context.Context) error {
+func (g *aliasGuard) release(ctx context.Context, mark *aliasMark) error {
 	if !g.wrote || g.rev == "" {
 		return nil
 	}
-	err := g.update(ctx, g.rev, g.left.version, g.left.weights, 0)
+	err := g.update(ctx, g.rev, g.left.version, g.left.weights, mark)
 	var d *driftError
 	if !errors.As(err, &d) || !d.conflict {
 		return err
@@ -297,14 +300,14 @@ func (g *aliasGuard) release(ctx context.Context) error {
 	if !g.left.matches(cur) {
 		return g.drift(&cur)
 	}
-	return g.update(ctx, cur.RevisionID, g.left.version, g.left.weights, 0)
+	return g.update(ctx, cur.RevisionID, g.left.version, g.left.weights, mark)
 }
 
 // restore is one attempt at putting the alias back on home with no weights. An earlier
 // attempt's write, or a forward write whose outcome was unknown, may have landed after
 // all, so it starts by reading. Lambda's own transient weights on what this release left
 // are not drift: the write goes ahead over them.
-func (g *aliasGuard) restore(ctx context.Context, home string) error {
+func (g *aliasGuard) restore(ctx context.Context, home string, mark *aliasMark) error {
 	want := aliasShape{version: home}
 	cur, err := g.read(ctx)
 	if errors.Is(err, ErrNotFound) {
@@ -315,9 +318,9 @@ func (g *aliasGuard) restore(ctx context.Context, home string) error {
 	}
 	// Home already, possibly with Lambda's own weights after an earlier attempt's write.
 	if want.matches(cur) || g.wrote && want.matches(Alias{FunctionVersion: g.left.version, Weights: g.left.weights}) && transientOf(want, cur) {
-		if _, leased := ParseLease(cur.Description); g.description != nil && g.wrote && leased {
+		if _, leased := ParseLease(cur.Description); mark != nil && g.wrote && leased {
 			// Home already, but this release's lease is still on it: clear it.
-			if err := g.update(ctx, cur.RevisionID, home, nil, 0); err != nil {
+			if err := g.update(ctx, cur.RevisionID, home, nil, mark); err != nil {
 				return err
 			}
 		}
@@ -330,7 +333,7 @@ func (g *aliasGuard) restore(ctx context.Context, home string) error {
 	if !g.left.matches(cur) && !transientOf(g.left, cur) {
 		return g.drift(&cur)
 	}
-	if err := g.update(ctx, cur.RevisionID, home, nil, 0); err != nil {
+	if err := g.update(ctx, cur.RevisionID, home, nil, mark); err != nil {
 		return err
 	}
 	g.restored = true
@@ -357,7 +360,7 @@ func (g *aliasGuard) remove(ctx context.Context) error {
 	if !g.left.matches(cur) && !transientOf(g.left, cur) {
 		return g.drift(&cur)
 	}
-	if err := g.aliases.DeleteAlias(ctx, g.function, g.alias); err != nil && !errors.Is(err, ErrNotFound) {
+	if _, err := g.paced(ctx, func() (Alias, error) { return Alias{}, g.aliases.DeleteAlias(ctx, g.function, g.alias) }); err != nil && !errors.Is(err, ErrNotFound) {
 		return err
 	}
 	if _, err = g.read(ctx); errors.Is(err, ErrNotFound) {
@@ -378,4 +381,60 @@ func (g *aliasGuard) seenText() string {
 		return "serves version " + shapeOf(*g.seen).String()
 	}
 	return "could not be read"
+}
+
+// A group's write refused with a throttle (429 TooManyRequestsException, after the SDK's
+// own retries) did not run: it is tried again up to groupThrottleRetries times, backing
+// off from groupThrottleBackoff on the engine's clock and waiting for the pacer again.
+const (
+	groupThrottleRetries = 4
+	groupThrottleBackoff = time.Second
+)
+
+// paced runs one alias write: as it is without a pacer, else after the pacer lets it
+// go, tried again while throttled.
+func (g *aliasGuard) paced(ctx context.Context, call func() (Alias, error)) (Alias, error) {
+	if g.pace == nil {
+		return call()
+	}
+	backoff := groupThrottleBackoff
+	for attempt := 0; ; attempt++ {
+		if err := g.pace(ctx); err != nil {
+			return Alias{}, err
+		}
+		a, err := call()
+		if !errors.Is(err, ErrThrottled) || attempt >= groupThrottleRetries {
+			return a, err
+		}
+		if perr := pause(ctx, g.clock, backoff); perr != nil {
+			return Alias{}, err
+		}
+		backoff *= 2
+	}
+}
+
+// aliasMark is what a write puts in the alias's description, given to the guard as a
+// value: the lease of a release in flight (its expiry set at the write: hold from then),
+// or a fixed text (the mark a release or a restore leaves). A nil mark leaves the
+// description as it is.
+type aliasMark struct {
+	lease *Lease        // ReleaseID and Holder; Until is set when the write goes out
+	hold  time.Duration // how long the lease lasts from the write
+	text  string        // when lease is nil
+}
+
+// description is the description a write at now carries, and the lease's expiry (zero
+// for a mark).
+func (m *aliasMark) description(now time.Time) (*string, time.Time) {
+	if m == nil {
+		return nil, time.Time{}
+	}
+	if m.lease == nil {
+		s := m.text
+		return &s, time.Time{}
+	}
+	l := *m.lease
+	l.Until = now.Add(m.hold)
+	s := l.String()
+	return &s, l.Until
 }

@@ -66,6 +66,32 @@ type HookPayload struct {
 	CurrentVersion                string `json:"CurrentVersion"` // "" on a first release
 	TargetVersion                 string `json:"TargetVersion"`
 	TargetVersionARN              string `json:"TargetVersionArn"`
+	// Members lists every member of a group release of several aliases (the fields
+	// above are its first member's); absent for a release of one alias.
+	Members []HookMember `json:"Members,omitempty"`
+}
+
+// HookMember is one member of a group release in a hook's payload.
+type HookMember struct {
+	Key              string `json:"Key"`
+	FunctionName     string `json:"FunctionName"`
+	Alias            string `json:"Alias"`
+	CurrentVersion   string `json:"CurrentVersion"`
+	TargetVersion    string `json:"TargetVersion"`
+	TargetVersionARN string `json:"TargetVersionArn"`
+}
+
+// hookMembers lists a group's members for the hook payload (nil outside a group).
+func (x *run) hookMembers() []HookMember {
+	if x.group == nil || len(x.group.members) == 1 {
+		return nil // a release of one alias sends the payload it always did
+	}
+	var out []HookMember
+	for _, m := range x.group.members {
+		out = append(out, HookMember{Key: m.key, FunctionName: m.fn.Name, Alias: m.r.Alias,
+			CurrentVersion: m.previous(), TargetVersion: m.target.Version, TargetVersionARN: m.target.ARN})
+	}
+	return out
 }
 
 // runHook invokes a hook synchronously; "" is no hook. where says where the release is,
@@ -83,6 +109,7 @@ func (x *run) runHook(k hookKind, function, where string) *failure {
 		CurrentVersion:                x.previous(),
 		TargetVersion:                 x.target.Version,
 		TargetVersionARN:              x.target.ARN,
+		Members:                       x.hookMembers(),
 	})
 	if err != nil {
 		return &failure{cause: fmt.Sprintf("could not encode the %s hook payload: %v", k.attr, err), err: err}

@@ -196,18 +196,14 @@ func (e *Engine) holder() string {
 	return NewHolder("")
 }
 
-// leaseFor returns the description a write of version carries: the lease, with an expiry
-// covering next (the hold that follows) and the slack. The write that ends a release
-// replaces it with a Released mark, and a rollback's or a restore's with a Restored one.
-func (x *run) leaseFor(version string, next time.Duration) *string {
-	var s string
+// markFor is what a write of version puts in the description: the lease, with an expiry
+// covering next (the hold that follows) and the slack from the write. The write that ends
+// a release puts a Released mark instead, and a rollback's or a restore's a Restored one.
+func (x *run) markFor(version string, next time.Duration) *aliasMark {
 	if !x.ending {
-		x.leaseUntil = x.clock.Now().Add(next + x.e.leaseSlack())
-		s = Lease{ReleaseID: x.res.DeploymentID, Holder: x.holder, Until: x.leaseUntil}.String()
-	} else {
-		s = x.mark(version)
+		return &aliasMark{lease: &Lease{ReleaseID: x.res.DeploymentID, Holder: x.holder}, hold: next + x.e.leaseSlack()}
 	}
-	return &s
+	return &aliasMark{text: x.mark(version)}
 }
 
 // renewLease makes this release's lease cover next from now and at least half the slack
@@ -220,7 +216,7 @@ func (x *run) renewLease(next time.Duration, doing string) *failure {
 	if !g.wrote || x.ending || g.left.version == "" {
 		return nil
 	}
-	if x.leaseUntil.After(x.clock.Now().Add(next + x.e.leaseSlack()/2)) {
+	if x.guard.leaseUntil.After(x.clock.Now().Add(next + x.e.leaseSlack()/2)) {
 		return nil
 	}
 	x.record(EventHook, "lease renewed until %s", x.clock.Now().Add(next+x.e.leaseSlack()).UTC().Format(time.RFC3339))

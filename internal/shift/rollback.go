@@ -91,7 +91,7 @@ func (x *run) rollbackAttempt(ctx context.Context, home string) error {
 	if home == "" {
 		return x.guard.remove(ctx)
 	}
-	return x.guard.restore(ctx, home)
+	return x.guard.restore(ctx, home, x.markFor(home, 0))
 }
 
 // rollbackFailedText says what the alias serves now, as last read, when the rollback could

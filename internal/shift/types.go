@@ -53,6 +53,13 @@ type Release struct {
 	// RollbackTimeout bounds the rollback, which runs detached from the caller's context.
 	// Zero means DefaultRollbackTimeout.
 	RollbackTimeout time.Duration
+
+	// Members, when set, makes this a group release: every member's alias moves in
+	// lockstep under the settings above, and any trip rolls every member back (group.go).
+	// Function, Alias, CodeSha256, Version and Description are then unused.
+	Members []Member
+	// WritesPerSecond paces a group's alias writes; zero means DefaultWritesPerSecond.
+	WritesPerSecond float64
 }
 
 // DefaultRollbackTimeout bounds a rollback when Release.RollbackTimeout is zero.
@@ -116,6 +123,9 @@ type Result struct {
 	// KeptVersions are versions KeepVersions would have deleted but kept because an event
 	// source mapping or provisioned concurrency uses them.
 	KeptVersions []KeptVersion
+	// Members is what a group release did on each member, in the order given; the fields
+	// above then describe the first member, and Status the group.
+	Members []MemberResult
 }
 
 // Event is one line of a release's timeline.

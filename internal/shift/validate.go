@@ -494,7 +494,7 @@ type Resolved struct {
 	// planned.
 	Complete bool
 
-	CreateTimeout, UpdateTimeout, DeleteTimeout time.Duration
+	CreateTimeout, UpdateTimeout time.Duration
 }
 
 // misspelled explains why an empty object is refused: Terraform drops unknown keys of an
@@ -520,7 +520,7 @@ func (c Config) Resolve() (Resolved, []FieldError) {
 		return false
 	}
 	fail := func(e FieldError) { errs = append(errs, e) }
-	out := Resolved{Complete: true, CreateTimeout: DefaultApplyTimeout, UpdateTimeout: DefaultApplyTimeout, DeleteTimeout: DefaultDeleteTimeout}
+	out := Resolved{Complete: true, CreateTimeout: DefaultApplyTimeout, UpdateTimeout: DefaultApplyTimeout}
 	r := &out.Release
 	r.Function, r.Alias = c.Function, c.Alias
 	r.IgnoreAlarms, r.IgnorePollAlarmFailure = c.IgnoreAlarms, c.IgnorePollAlarmFailure
@@ -714,7 +714,8 @@ func (c Config) Resolve() (Resolved, []FieldError) {
 		case "update":
 			out.UpdateTimeout = d
 		case "delete":
-			out.DeleteTimeout = d
+			// Checked only: a destroy reads it from the state (timeouts.Delete), which
+			// outlives the configuration.
 		}
 	}
 	if complete && !unknown([]any{"timeouts"}) {

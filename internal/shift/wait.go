@@ -58,7 +58,6 @@ const (
 	stateActive     = "Active"
 	statePending    = "Pending"
 	stateInactive   = "Inactive"
-	stateFailed     = "Failed"
 	updateInProcess = "InProgress"
 	updateFailed    = "Failed"
 )
