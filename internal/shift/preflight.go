@@ -588,7 +588,7 @@ func (x *run) adoptPromoted() {
 	}
 	if l.From == "" {
 		x.record(EventWarning, "%salias %s serves %s under the lease of interrupted release %s, which records no previous version (written by an older provider): "+
-			"if that release promoted it, it stays on %s whatever this release does; check it by hand", x.memberLabel(), x.r.Alias, g.left, l.ReleaseID, g.left.version)
+			"if that release promoted it, it stays on %s whatever this release does; check it by hand", x.memberLabel(), x.r.Alias, g.left.version, l.ReleaseID, g.left.version)
 		return
 	}
 	if l.From == g.left.version {
@@ -629,10 +629,11 @@ func (x *run) firingOverSplit(firing []AlarmState) *failure {
 		canary = append(canary, fmt.Sprintf("%s%% on version %s", FormatPercent(w*100), v))
 	}
 	sort.Strings(canary)
-	left := "split at " + s.String()
+	left, undone := "split at "+s.String(), "split"
 	if x.promotedFrom != "" {
+		undone = "promotion"
 		canary = []string{"100% on version " + s.version}
-		left = fmt.Sprintf("promoted on %s (from %s)", s, x.promotedFrom)
+		left = fmt.Sprintf("promoted on %s (from %s)", s.version, x.promotedFrom)
 	}
 	why := ""
 	if x.interruptedWhy != "" {
@@ -640,8 +641,8 @@ func (x *run) firingOverSplit(firing []AlarmState) *failure {
 	}
 	return &failure{
 		cause: fmt.Sprintf("%s, and alias %s was left %s by %s, which was interrupted%s: "+
-			"the split is rolled back to version %s before anything else, and the release stops",
-			quoteAlarms(names(firing), "is in ALARM", "are in ALARM"), x.r.Alias, left, x.interruptedRelease(), why, x.previous()),
+			"the %s is rolled back to version %s before anything else, and the release stops",
+			quoteAlarms(names(firing), "is in ALARM", "are in ALARM"), x.r.Alias, left, x.interruptedRelease(), why, undone, x.previous()),
 		reason: reasons(firing),
 		next: fmt.Sprintf("%s took traffic while no release watched it, and the alarms fired: find out why (the alarm's history, "+
 			"the function's logs) and fix it, then run terraform apply again once the alarms are back to OK.", strings.Join(canary, " and ")),
