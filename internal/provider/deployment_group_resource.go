@@ -452,7 +452,7 @@ func (r *deploymentGroupResource) Read(ctx context.Context, req resource.ReadReq
 			// part of that release, resumed or restored with the other members.
 			tflog.Warn(ctx, "a member's alias carries the lease of a release that promoted it but has not finished; the next apply resumes or restores the group",
 				map[string]any{"function": fn, "alias": alias, "version": live.Version, "from": live.PromotedFrom})
-			m.CodeSha256 = types.StringValue("")
+			m.Version, m.CodeSha256 = types.StringValue(live.PromotedFrom), types.StringValue("")
 		}
 		ms[k] = m
 	}

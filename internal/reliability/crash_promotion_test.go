@@ -103,3 +103,46 @@ func TestCrash_groupKilledMidPromotionThenChecksPassPromotesEveryMember(t *testi
 		t.Errorf("plan after the resume: exit %d (%v), want 0\n%s", plan.ExitCode, err, plan)
 	}
 }
+
+// A release of one alias follows the same rule: killed after its promotion write but before
+// its last (its lease still on, recording from 1), the plan shows it pending, and an apply
+// whose alarm fires takes it back to 1.
+func TestCrash_singleKilledAfterPromotionThenAlarmRestoresTheAlias(t *testing.T) {
+	t.Parallel()
+	acctest.PreCheck(t)
+	alarm := acctest.RandName("crash-promotion")
+	acctest.Alarm(t, alarm)
+	acctest.SetAlarmState(t, alarm, "OK")
+	fn, w, r := released(t, release{Alarms: []string{alarm}, PollInterval: "1s"})
+	r.Shift = `{ steps = [{ percentage = 10, hold = "120s" }] }`
+	setConfig(t, w, r.HCL())
+	cmd, out, err := w.Start("apply", "-auto-approve")
+	if err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
+	waitSplit(t, fn, exited, out)
+	if err := acctest.SignalGroup(cmd, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-exited
+	if !acctest.WaitGroupGone(cmd, 10*time.Second) {
+		t.Fatal("a provider plugin outlived SIGKILL to its process group")
+	}
+	lease := aliasDescription(t, fn)
+	if !regexp.MustCompile(`^safelambda release d-\S+ from 1 by .+ until \S+$`).MatchString(lease) {
+		t.Fatalf("the killed release's lease does not record from 1: %q", lease)
+	}
+	acctest.SetAlias(t, fn, "live", "2", nil) // its promotion write landed, then the kill
+	if plan, err := w.Run(t.Context(), "plan", "-detailed-exitcode"); plan.ExitCode != 2 {
+		t.Fatalf("plan after the crash: exit %d (%v), want 2 (release pending)\n%s", plan.ExitCode, err, plan)
+	}
+	acctest.SetAlarmState(t, alarm, "ALARM")
+	next, err := w.Run(t.Context(), "apply", "-auto-approve")
+	if err == nil {
+		t.Fatalf("the apply after the kill succeeded over a firing alarm:\n%s", next)
+	}
+	expectAlias(t, fn, "1")
+	expectOutput(t, next.String(), `alias live was left promoted on 2 \(from 1\) by release d-\S+ \(run by [^)]*\), which was interrupted \(its process has ended\): the promotion is rolled back to version 1`)
+}
