@@ -447,6 +447,13 @@ func (r *deploymentGroupResource) Read(ctx context.Context, req resource.ReadReq
 				map[string]any{"function": fn, "alias": alias, "version": live.Version, "weights": live.Weights})
 			m.CodeSha256 = types.StringValue("") // pending: the next apply finishes the group
 		}
+		if live.PromotedFrom != "" {
+			// Promoted by a release that has not finished (killed before its last write):
+			// part of that release, resumed or restored with the other members.
+			tflog.Warn(ctx, "a member's alias carries the lease of a release that promoted it but has not finished; the next apply resumes or restores the group",
+				map[string]any{"function": fn, "alias": alias, "version": live.Version, "from": live.PromotedFrom})
+			m.Version, m.CodeSha256 = types.StringValue(live.PromotedFrom), types.StringValue("")
+		}
 		ms[k] = m
 	}
 	if len(ms) == 0 {

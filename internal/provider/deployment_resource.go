@@ -365,6 +365,14 @@ func (r *deploymentResource) Read(ctx context.Context, req resource.ReadRequest,
 	state.ID = types.StringValue(fn + ":" + alias)
 	state.Version = types.StringValue(live.Version)
 	state.CodeSha256 = types.StringValue(live.CodeSha256)
+	if live.PromotedFrom != "" {
+		// Promoted by a release that did not finish (killed before its last write: its
+		// post_traffic hook and last checks never ran): pending from the version it served
+		// before, so the next apply resumes or restores it.
+		tflog.Warn(ctx, "alias carries the lease of a release that promoted it but has not finished; the next apply resumes or restores it",
+			map[string]any{"function": fn, "alias": alias, "version": live.Version, "from": live.PromotedFrom})
+		state.Version, state.CodeSha256 = types.StringValue(live.PromotedFrom), types.StringValue("")
+	}
 	imported, _ := req.Private.GetKey(ctx, privateImported)
 	if imported != nil {
 		// Right after an import only code_sha256 is recorded: a configuration that

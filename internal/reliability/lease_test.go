@@ -15,7 +15,7 @@ import (
 // The formats a release writes on the alias description, read here on their own rather
 // than with the engine's parser, so that a change of format shows up as a failing test.
 var (
-	leaseMark    = regexp.MustCompile(`^safelambda release (d-\S+) by (.+) until (\S+)$`)
+	leaseMark    = regexp.MustCompile(`^safelambda release (d-\S+)(?: from \S+)? by (.+) until (\S+)$`) // from: the version served before (absent on a first release)
 	releasedMark = regexp.MustCompile(`^safelambda (released|restored) version (\S+)(?: from \S+)? in (d-\S+) by (.+) at (\S+)$`)
 )
 

@@ -87,6 +87,9 @@ type run struct {
 	hookTimeouts map[string]time.Duration
 	// restoredFrom is the version a restore takes traffic off, for the mark it leaves.
 	restoredFrom string
+	// promotedFrom is the version an interrupted release's lease records the alias served
+	// before that release promoted it (adoptPromoted): this release's previous version.
+	promotedFrom string
 
 	gates    []gate
 	interval time.Duration
@@ -116,6 +119,9 @@ func (e *Engine) newRun(ctx context.Context, r Release) *run {
 // previous is what the alias served when the release found it ("" when it did not exist):
 // what a rollback goes back to.
 func (x *run) previous() string {
+	if x.promotedFrom != "" {
+		return x.promotedFrom
+	}
 	if x.guard.found == nil {
 		return ""
 	}
@@ -171,21 +177,55 @@ func (x *run) advance(p phase) {
 // handleSplit deals with an alias left split by an earlier, interrupted release: resume
 // when the weighted version is the target, else restore the primary.
 func (x *run) handleSplit() *failure {
+	if !x.resumable() {
+		return x.restoreAdopted()
+	}
 	left := x.guard.left
-	w := nonZero(left.weights)
-	if _, ok := w[x.target.Version]; ok && len(w) == 1 {
+	if x.promotedFrom != "" {
 		x.advance(phaseShifting)
-		x.record(EventShift, "resuming: alias %s was left split at %s; continuing from %s%% on %s with %s as the previous version",
-			x.r.Alias, left, FormatPercent(x.percent()), x.target.Version, x.previous())
+		x.record(EventShift, "resuming: alias %s was left promoted on %s by %s (from %s); it counts as promoted and is promoted with the others",
+			x.r.Alias, left, x.interruptedRelease(), x.promotedFrom)
 		return nil
 	}
-	if f := x.write(left.version, nil, x.hookBound(x.r.PreTrafficHook), "restore the primary version "+left.version); f != nil {
+	x.advance(phaseShifting)
+	x.record(EventShift, "resuming: alias %s was left split at %s; continuing from %s%% on %s with %s as the previous version",
+		x.r.Alias, left, FormatPercent(x.percent()), x.target.Version, x.previous())
+	return nil
+}
+
+// resumable says whether the alias an interrupted release left (split, or promoted: see
+// adoptPromoted) moves toward this release's target: only its weighted version, or the
+// version it was promoted onto, is the target.
+func (x *run) resumable() bool {
+	left := x.guard.left
+	if x.promotedFrom != "" {
+		return left.version == x.target.Version
+	}
+	w := nonZero(left.weights)
+	_, ok := w[x.target.Version]
+	return ok && len(w) == 1
+}
+
+// restoreAdopted puts an alias an interrupted release left (split, or promoted) back on
+// the version it served before that release, with no weights, before this release moves
+// it: the group's members of that release are restored together.
+func (x *run) restoreAdopted() *failure {
+	left := x.guard.left
+	home := left.version
+	if x.promotedFrom != "" {
+		home = x.promotedFrom
+	}
+	if f := x.write(home, nil, x.hookBound(x.r.PreTrafficHook), "restore the primary version "+home); f != nil {
 		return f
 	}
 	x.advance(phasePrepared)
-	x.record(EventRollback, "alias %s was left split at %s; restored %s with no weights before releasing %s",
-		x.r.Alias, left, x.previous(), x.target.Version)
-	x.announceRollback(fmt.Sprintf("alias %s was left split at %s by an earlier release", x.r.Alias, left))
+	what := "split at"
+	if x.promotedFrom != "" {
+		what = "promoted on"
+	}
+	x.record(EventRollback, "alias %s was left %s %s; restored %s with no weights before releasing %s",
+		x.r.Alias, what, left, home, x.target.Version)
+	x.announceRollback(fmt.Sprintf("alias %s was left %s %s by an earlier release", x.r.Alias, what, left))
 	return nil
 }
 
@@ -292,6 +332,9 @@ func (x *run) finish(f *failure) (Result, error) {
 				liveNote = "rolled back"
 				if adoptedOnly {
 					liveNote = fmt.Sprintf("rolled back: the split %s left by %s, which was interrupted, is undone", *x.split, x.interruptedRelease())
+					if x.promotedFrom != "" {
+						liveNote = fmt.Sprintf("rolled back: the promotion to %s by %s, which was interrupted, is undone", x.split.version, x.interruptedRelease())
+					}
 				}
 				x.announceRollback(f.cause)
 			case out.done: // the failed write had not landed: nothing moved

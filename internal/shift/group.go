@@ -193,20 +193,33 @@ func (g *group) release() *failure {
 			return g.fail(x, f)
 		}
 	}
-	// Splits left by an interrupted release: resumed or restored, each by the rule of
-	// its own alias; whatever follows moves every member together, and a failure rolls
-	// every one back, so no member ends promoted while another is restored.
+	// Members an interrupted release left split, or promoted (adoptPromoted): resumed
+	// together when every one of them moves toward its target, else restored together to
+	// what each served before; whatever follows moves every member together, and a
+	// failure rolls every one back, so no member ends promoted while another is restored.
+	var adopted []*run
+	resume := true
 	for _, x := range g.members {
-		if x.guard.exists() && len(nonZero(x.guard.left.weights)) > 0 {
-			if f := x.handleSplit(); f != nil {
-				return g.fail(x, f)
-			}
+		if x.guard.exists() && x.split != nil {
+			adopted = append(adopted, x)
+			resume = resume && x.resumable()
+		}
+	}
+	for _, x := range adopted {
+		var f *failure
+		if resume {
+			f = x.handleSplit()
+		} else {
+			f = x.restoreAdopted()
+		}
+		if f != nil {
+			return g.fail(x, f)
 		}
 	}
 	var pending, existing []*run
 	for _, x := range g.members {
 		gd := x.guard
-		if gd.exists() && gd.left.version == x.target.Version && len(nonZero(gd.left.weights)) == 0 {
+		if gd.exists() && gd.left.version == x.target.Version && len(nonZero(gd.left.weights)) == 0 && x.promotedFrom == "" {
 			x.phase = phaseUnchanged // already on its target: not touched
 			continue
 		}
@@ -587,13 +600,13 @@ func (g *group) adoptUnread() {
 		ctx, cancel := x.detached(readBackTimeout)
 		exists, err := x.guard.find(ctx)
 		cancel()
-		if err != nil || !exists || len(nonZero(x.guard.left.weights)) == 0 {
+		if err != nil || !exists {
 			continue
 		}
 		if _, live := x.otherLease(); live {
 			continue
 		}
 		x.res.AliasARN = x.guard.found.ARN
-		x.adoptSplit()
+		x.adoptSplit() // a split, or an alias the interrupted release promoted
 	}
 }

@@ -462,3 +462,211 @@ func TestGroupAlarmWatchedWhenTheFirstMemberIsUnchanged(t *testing.T) {
 		}
 	}
 }
+
+// promotedByKilledRelease leaves alias name on version as a release killed during its
+// promotion does: promoted, its lease (recording from, the version served before) still on.
+func (f *fakeAWS) promotedByKilledRelease(name, version, from string) {
+	f.setAlias(name, version, nil)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.aliases[name].Description = Lease{ReleaseID: "d-killed", From: from, Holder: "ci@runner", Until: t0.Add(-time.Second)}.String()
+}
+
+// killedMidPromotion is a group release of version 4 killed while it promoted: live-c
+// promoted already, live-a and live-b still at 50%.
+func killedMidPromotion(h *harness) {
+	h.aws.splitByKilledRelease("live-a", "3", map[string]float64{"4": 0.5})
+	h.aws.splitByKilledRelease("live-b", "3", map[string]float64{"4": 0.5})
+	h.aws.promotedByKilledRelease("live-c", "4", "3")
+}
+
+func timelineHas(res Result, want string) bool {
+	for _, ev := range res.Timeline {
+		if strings.Contains(ev.Detail, want) {
+			return true
+		}
+	}
+	return false
+}
+
+// Killed mid-promotion, then an alarm fires: the member already promoted goes back with the
+// others (never some promoted and some restored), and the error lists every member. The
+// promoted member comes last, so the lead's preflight fails before it is read: it is taken
+// back all the same.
+func TestGroupKilledMidPromotionThenAlarmRestoresEveryMember(t *testing.T) {
+	h := newGroupHarness(t, groupAliases...)
+	killedMidPromotion(h)
+	h.aws.alarms["orders-errors"] = always("ALARM")
+	res, err := h.run(groupRelease(groupAliases))
+	if err == nil {
+		t.Fatal("resumed over a firing alarm")
+	}
+	for _, a := range groupAliases {
+		h.wantAliasNamed(a, "3", nil)
+		if !strings.Contains(err.Error(), a+" ("+fnName+":"+a+"): ") {
+			t.Errorf("error does not list member %s:\n%s", a, err)
+		}
+		if d := h.aliasDescription(a); !strings.HasPrefix(d, "safelambda restored version 3") {
+			t.Errorf("alias %s description %q, want a restored mark", a, d)
+		}
+	}
+	if res.Status != StatusRolledBack {
+		t.Errorf("status %s, want rolled back", res.Status)
+	}
+	if !strings.Contains(err.Error(), "the promotion to 4 by release d-killed") {
+		t.Errorf("error does not say the promotion of live-c was undone:\n%s", err)
+	}
+}
+
+// The same, with the promoted member first (it reads the group's alarms itself).
+func TestGroupKilledMidPromotionLeadPromotedThenAlarmRestoresEveryMember(t *testing.T) {
+	h := newGroupHarness(t, groupAliases...)
+	h.aws.promotedByKilledRelease("live-a", "4", "3")
+	h.aws.splitByKilledRelease("live-b", "3", map[string]float64{"4": 0.5})
+	h.aws.splitByKilledRelease("live-c", "3", map[string]float64{"4": 0.5})
+	h.aws.alarms["orders-errors"] = always("ALARM")
+	_, err := h.run(groupRelease(groupAliases))
+	if err == nil {
+		t.Fatal("resumed over a firing alarm")
+	}
+	for _, a := range groupAliases {
+		h.wantAliasNamed(a, "3", nil)
+	}
+	if !strings.Contains(err.Error(), "alias live-a was left promoted on 4 (from 3) by release d-killed (run by ci@runner), which was interrupted (its lease ran out at 2025-06-01T11:59:59Z): the promotion is rolled back to version 3") {
+		t.Errorf("error does not say live-a was left promoted:\n%s", err)
+	}
+}
+
+// Killed mid-promotion, then an alarm fires during the resumed hold: every member, the
+// promoted one included, is rolled back to 3 in the one rollback.
+func TestGroupKilledMidPromotionThenAlarmDuringHoldRollsBackEveryMember(t *testing.T) {
+	h := newGroupHarness(t, groupAliases...)
+	killedMidPromotion(h)
+	h.aws.alarms["orders-errors"] = alarmScript(func(elapsed time.Duration, _ *Alias) string {
+		if elapsed >= time.Minute {
+			return "ALARM"
+		}
+		return "OK"
+	})
+	_, err := h.run(groupRelease(groupAliases))
+	if err == nil {
+		t.Fatal("promoted over a firing alarm")
+	}
+	for _, a := range groupAliases {
+		h.wantAliasNamed(a, "3", nil)
+	}
+}
+
+// Killed mid-promotion, then every check passes: the promoted member counts as promoted
+// (no step writes it back down), and every member ends on its target with 3 recorded as
+// what served before.
+func TestGroupKilledMidPromotionThenChecksPassPromotesEveryMember(t *testing.T) {
+	h := newGroupHarness(t, groupAliases...)
+	killedMidPromotion(h)
+	writes := recordWrites(h)
+	res, err := h.run(groupRelease(groupAliases))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range groupAliases {
+		h.wantAliasNamed(a, "4", nil)
+		if d := h.aliasDescription(a); !strings.HasPrefix(d, "safelambda released version 4 from 3 in ") {
+			t.Errorf("alias %s description %q, want a released mark from 3", a, d)
+		}
+	}
+	for _, m := range res.Members {
+		if m.PreviousVersion != "3" || m.Status != StatusSucceeded {
+			t.Errorf("member %s: previous %q status %s, want 3 and succeeded", m.Key, m.PreviousVersion, m.Status)
+		}
+	}
+	for _, w := range *writes {
+		if w.alias == "live-c" && (w.version != "4" || w.percent != 0) {
+			t.Errorf("promoted member live-c written back to a split: %+v", w)
+		}
+	}
+}
+
+// One member of the killed release is weighted to a version this release does not ship:
+// the group restores, and restores every member of that release, the promoted one
+// included (to 3, its from), before releasing 4 from there.
+func TestGroupKilledMidPromotionOtherTargetRestoresEveryMemberFirst(t *testing.T) {
+	h := newGroupHarness(t, groupAliases...)
+	h.aws.splitByKilledRelease("live-a", "3", map[string]float64{"5": 0.5})
+	h.aws.splitByKilledRelease("live-b", "3", map[string]float64{"5": 0.5})
+	h.aws.promotedByKilledRelease("live-c", "4", "3")
+	writes := recordWrites(h)
+	if _, err := h.run(groupRelease(groupAliases)); err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range groupAliases {
+		h.wantAliasNamed(a, "4", nil)
+	}
+	restored := false
+	for _, w := range *writes {
+		if w.alias == "live-c" && w.version == "3" && w.percent == 0 {
+			restored = true
+		}
+		if w.alias == "live-c" && w.percent == 10 && !restored {
+			t.Fatalf("live-c shifted before it was restored to 3: %+v", *writes)
+		}
+	}
+	if !restored {
+		t.Errorf("live-c was not restored to 3: %+v", *writes)
+	}
+}
+
+// A lease written before leases recorded from: the alias cannot be told promoted from only
+// prepared, so it is left as today (unchanged), with a warning naming the member.
+func TestGroupKilledMidPromotionOldLeaseWarns(t *testing.T) {
+	h := newGroupHarness(t, groupAliases...)
+	h.aws.splitByKilledRelease("live-a", "3", map[string]float64{"4": 0.5})
+	h.aws.splitByKilledRelease("live-b", "3", map[string]float64{"4": 0.5})
+	h.aws.splitByKilledRelease("live-c", "4", nil) // an old lease: no from
+	if d := h.aliasDescription("live-c"); strings.Contains(d, " from ") {
+		t.Fatalf("not an old lease: %q", d)
+	}
+	h.aws.alarms["orders-errors"] = always("ALARM")
+	res, err := h.run(groupRelease(groupAliases))
+	if err == nil {
+		t.Fatal("resumed over a firing alarm")
+	}
+	h.wantAliasNamed("live-a", "3", nil)
+	h.wantAliasNamed("live-b", "3", nil)
+	h.wantAliasNamed("live-c", "4", nil)
+	if !timelineHas(res, "member live-c: alias live-c serves 4 under the lease of interrupted release d-killed, which records no previous version") {
+		t.Errorf("no warning naming member live-c: %+v", res.Timeline)
+	}
+}
+
+// A release of one alias follows the same rule: killed after its promotion but before its
+// last write (its post_traffic hook and last checks never ran), an alarm at the next apply
+// takes it back to the version it served before.
+func TestKilledAfterPromotionThenAlarmRestoresTheAlias(t *testing.T) {
+	h := newHarness(t)
+	h.aws.promotedByKilledRelease("live", "4", "3")
+	h.aws.alarms["orders-errors"] = always("ALARM")
+	res, err := h.run(release())
+	if err == nil || res.Status != StatusRolledBack {
+		t.Fatalf("status %s err %v", res.Status, err)
+	}
+	h.wantAlias("3", nil)
+}
+
+// And with every check passing it is promoted again (its lease cleared, 3 recorded).
+func TestKilledAfterPromotionThenChecksPassFinishesTheRelease(t *testing.T) {
+	h := newHarness(t)
+	h.aws.promotedByKilledRelease("live", "4", "3")
+	res, err := h.run(release())
+	if err != nil || res.Status != StatusSucceeded || res.PreviousVersion != "3" {
+		t.Fatalf("status %s previous %q err %v", res.Status, res.PreviousVersion, err)
+	}
+	h.wantAlias("4", nil)
+	if d := h.aliasDescription("live"); !strings.HasPrefix(d, "safelambda released version 4 from 3 in ") {
+		t.Errorf("description %q", d)
+	}
+}
+
+func (h *harness) aliasDescription(name string) string {
+	a, _ := h.aws.alias(name)
+	return a.Description
+}

@@ -49,7 +49,10 @@ func PreviousOf(a Alias) (p Previous, noRecord string, ok bool) {
 	m, ok := ParseReleased(a.Description)
 	switch {
 	case !ok:
-		if l, leased := ParseLease(a.Description); leased {
+		if l, leased := ParseLease(a.Description); leased && l.From != "" && l.From != a.FunctionVersion {
+			return Previous{Version: l.From, Rule: PreviousRecorded,
+				Why: fmt.Sprintf("the version alias %s served before release %s (in flight or interrupted) put %s there (recorded in its lease)", a.Name, l.ReleaseID, a.FunctionVersion)}, "", true
+		} else if leased {
 			return Previous{}, fmt.Sprintf("alias %s carries the lease of release %s (in flight or interrupted), which records no previous version", a.Name, l.ReleaseID), false
 		}
 		return Previous{}, fmt.Sprintf("alias %s carries no safelambda mark in its description", a.Name), false

@@ -106,6 +106,10 @@ func TestPreviousOf(t *testing.T) {
 			noRecord: "undone before it took traffic"},
 		{name: "a lease", alias: Alias{Name: "live", FunctionVersion: "4", Description: Lease{ReleaseID: "d-l", Holder: "ci", Until: t0}.String()},
 			noRecord: "carries the lease of release d-l (in flight or interrupted)"},
+		{name: "a lease recording from, on the version it put there", alias: Alias{Name: "live", FunctionVersion: "4", Description: Lease{ReleaseID: "d-l", From: "3", Holder: "ci", Until: t0}.String()},
+			want: "3", rule: PreviousRecorded, whyPrefix: "the version alias live served before release d-l (in flight or interrupted) put 4 there (recorded in its lease)"},
+		{name: "a lease recording from, before traffic moved", alias: Alias{Name: "live", FunctionVersion: "4", Description: Lease{ReleaseID: "d-l", From: "4", Holder: "ci", Until: t0}.String()},
+			noRecord: "carries the lease of release d-l (in flight or interrupted)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

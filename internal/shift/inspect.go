@@ -63,6 +63,9 @@ func (e *Engine) Inspect(ctx context.Context, function, alias string, known Know
 		Weights:  copyWeights(nonZero(a.Weights)),
 		Writer:   writer(a.Description),
 	}
+	if l, ok := ParseLease(a.Description); ok && len(live.Weights) == 0 && l.From != "" && l.From != a.FunctionVersion {
+		live.PromotedFrom = l.From
+	}
 	served := Version{Version: a.FunctionVersion, CodeSha256: known.CodeSha256, Configuration: known.Configuration}
 	if known.Version != a.FunctionVersion || known.CodeSha256 == "" || (known.Latest && known.Configuration == nil) {
 		served, err = e.AWS.Functions.GetVersion(ctx, function, a.FunctionVersion)

@@ -46,17 +46,26 @@ func (e *Engine) leaseSlack() time.Duration {
 // Lease is a release in flight, as recorded on its alias.
 type Lease struct {
 	ReleaseID string
-	Holder    string // who runs it: the pipeline run, user@host and its process (NewHolder)
-	Until     time.Time
+	// From is the version the alias served before the release (its rollback target):
+	// what a release that takes over an interrupted one restores an alias to that the
+	// interrupted release already promoted. "" on a first release and in leases written
+	// before it was recorded.
+	From   string
+	Holder string // who runs it: the pipeline run, user@host and its process (NewHolder)
+	Until  time.Time
 }
 
-var leaseRE = regexp.MustCompile(`^safelambda release (\S+) by (.*) until (\S+)$`)
+var leaseRE = regexp.MustCompile(`^safelambda release (\S+)(?: from (\S+))? by (.*) until (\S+)$`)
 
 // String is the alias description that records the lease (at most 256 characters, the
 // limit of an alias description).
 func (l Lease) String() string {
+	from := ""
+	if l.From != "" {
+		from = " from " + l.From
+	}
 	return fitDescription(func(holder string) string {
-		return fmt.Sprintf("safelambda release %s by %s until %s", l.ReleaseID, holder, l.Until.UTC().Format(time.RFC3339))
+		return fmt.Sprintf("safelambda release %s%s by %s until %s", l.ReleaseID, from, holder, l.Until.UTC().Format(time.RFC3339))
 	}, l.Holder)
 }
 
@@ -66,7 +75,7 @@ func ParseLease(description string) (Lease, bool) {
 	if !ok {
 		return Lease{}, false
 	}
-	return Lease{ReleaseID: m[1], Holder: m[2], Until: until}, true
+	return Lease{ReleaseID: m[1], From: m[2], Holder: m[3], Until: until}, true
 }
 
 // fitDescription formats an alias description, cutting the holder so that it fits in the
@@ -201,7 +210,7 @@ func (e *Engine) holder() string {
 // a release puts a Released mark instead, and a rollback's or a restore's a Restored one.
 func (x *run) markFor(version string, next time.Duration) *aliasMark {
 	if !x.ending {
-		return &aliasMark{lease: &Lease{ReleaseID: x.res.DeploymentID, Holder: x.holder}, hold: next + x.e.leaseSlack()}
+		return &aliasMark{lease: &Lease{ReleaseID: x.res.DeploymentID, From: x.previous(), Holder: x.holder}, hold: next + x.e.leaseSlack()}
 	}
 	return &aliasMark{text: x.mark(version)}
 }

@@ -307,6 +307,7 @@ func TestHolderFitsTheDescription(t *testing.T) {
 	holder := run + " on runner@" + strings.Repeat("h", 40) + " " + proc
 	for _, desc := range []string{
 		Lease{ReleaseID: "d-0123456789ab", Holder: holder, Until: t0}.String(),
+		Lease{ReleaseID: "d-0123456789ab", From: "1234567890", Holder: holder, Until: t0}.String(),
 		Released{Version: "12345", ReleaseID: "d-0123456789ab", Holder: holder, At: t0}.String(),
 	} {
 		if len(desc) > maxDescription {
@@ -354,5 +355,52 @@ func TestOldAndUncheckableHoldersAreAlive(t *testing.T) {
 	p, ok := parseProcess("ci@runner pid 42")
 	if !ok || p.pid != 42 || p.ns != "" {
 		t.Errorf("parseProcess of an old holder = %+v %v", p, ok)
+	}
+}
+
+// The lease records the version the alias served before (from); it reads back whole, and
+// a lease written before from was recorded still reads, with no from.
+func TestLeaseRoundTripFrom(t *testing.T) {
+	for _, l := range []Lease{
+		{ReleaseID: "d-1", From: "3", Holder: "ci@runner pid 7", Until: t0},
+		{ReleaseID: "d-1", From: "$LATEST", Holder: "GitHub Actions run from main on ci@runner pid 7", Until: t0},
+		{ReleaseID: "d-1", Holder: "ci@runner pid 7", Until: t0},
+	} {
+		desc := l.String()
+		got, ok := ParseLease(desc)
+		if !ok || got != l {
+			t.Errorf("ParseLease(%q) = %+v, %v; want %+v", desc, got, ok, l)
+		}
+	}
+	if desc := (Lease{ReleaseID: "d-1", From: "3", Holder: "ci@runner pid 7", Until: t0}).String(); desc != "safelambda release d-1 from 3 by ci@runner pid 7 until 2025-06-01T12:00:00Z" {
+		t.Errorf("lease text %q", desc)
+	}
+	old := "safelambda release d-1 by ci@runner pid 7 until 2025-06-01T12:00:00Z"
+	if got, ok := ParseLease(old); !ok || got.From != "" || got.ReleaseID != "d-1" || got.Holder != "ci@runner pid 7" {
+		t.Errorf("old lease %q read as %+v, %v", old, got, ok)
+	}
+	// Every write of a release records from: the alias's version before it.
+	h := newHarness(t)
+	var seen []string
+	h.aws.beforeUpdate = func(_ int, u AliasUpdate) error {
+		if u.Description != nil {
+			seen = append(seen, *u.Description)
+		}
+		return nil
+	}
+	if _, err := h.run(release(func(r *Release) { r.PostTrafficHook = "" })); err != nil {
+		t.Fatal(err)
+	}
+	leases := 0
+	for _, d := range seen {
+		if l, ok := ParseLease(d); ok {
+			leases++
+			if l.From != "3" {
+				t.Errorf("lease %q records from %q, want 3", d, l.From)
+			}
+		}
+	}
+	if leases == 0 {
+		t.Errorf("no lease written: %q", seen)
 	}
 }

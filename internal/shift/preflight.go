@@ -558,12 +558,56 @@ func quoteAlarms(items []string, one, many string) string {
 // passes (see handleSplit).
 func (x *run) adoptSplit() {
 	g := x.guard
-	if !g.exists() || len(nonZero(g.left.weights)) == 0 {
+	if !g.exists() {
+		return
+	}
+	if len(nonZero(g.left.weights)) == 0 {
+		x.adoptPromoted()
 		return
 	}
 	split := aliasShape{version: g.left.version, weights: copyWeights(nonZero(g.left.weights))}
 	x.split = &split
 	x.advance(phaseShifting)
+}
+
+// adoptPromoted takes over an alias an interrupted release already promoted: it serves
+// one version with that release's lease on it, which records a different version as the
+// one served before (From). Its post_traffic hook and last checks never ran, so it is part
+// of that release like the members it left split: resumed, it counts as promoted; restored
+// or rolled back, it goes back to From with the others. A lease without From (written
+// before it was recorded) cannot tell a promoted alias from one only prepared: it is
+// treated as unchanged, with a warning.
+func (x *run) adoptPromoted() {
+	g := x.guard
+	if x.interruptedBy == "" || g.found == nil {
+		return
+	}
+	l, ok := ParseLease(g.found.Description)
+	if !ok || l.ReleaseID == x.res.DeploymentID {
+		return
+	}
+	if l.From == "" {
+		x.record(EventWarning, "%salias %s serves %s under the lease of interrupted release %s, which records no previous version (written by an older provider): "+
+			"if that release promoted it, it stays on %s whatever this release does; check it by hand", x.memberLabel(), x.r.Alias, g.left.version, l.ReleaseID, g.left.version)
+		return
+	}
+	if l.From == g.left.version {
+		return // the lease of a release that had not moved traffic yet
+	}
+	x.promotedFrom = l.From
+	split := g.left
+	x.split = &split
+	x.advance(phaseShifting)
+	x.record(EventWarning, "%salias %s was promoted onto %s (from %s) by %s, which was interrupted before it finished: it is part of that release, resumed or restored with it",
+		x.memberLabel(), x.r.Alias, g.left.version, l.From, x.interruptedRelease())
+}
+
+// memberLabel names a group's member ("member api: "), "" in a release of one alias.
+func (x *run) memberLabel() string {
+	if x.key == "" || x.key == x.r.Function+":"+x.r.Alias {
+		return ""
+	}
+	return "member " + x.key + ": "
 }
 
 // interrupted names the release that left the split this release adopted.
@@ -585,14 +629,20 @@ func (x *run) firingOverSplit(firing []AlarmState) *failure {
 		canary = append(canary, fmt.Sprintf("%s%% on version %s", FormatPercent(w*100), v))
 	}
 	sort.Strings(canary)
+	left, undone := "split at "+s.String(), "split"
+	if x.promotedFrom != "" {
+		undone = "promotion"
+		canary = []string{"100% on version " + s.version}
+		left = fmt.Sprintf("promoted on %s (from %s)", s.version, x.promotedFrom)
+	}
 	why := ""
 	if x.interruptedWhy != "" {
 		why = " (" + x.interruptedWhy + ")"
 	}
 	return &failure{
-		cause: fmt.Sprintf("%s, and alias %s was left split at %s by %s, which was interrupted%s: "+
-			"the split is rolled back to version %s before anything else, and the release stops",
-			quoteAlarms(names(firing), "is in ALARM", "are in ALARM"), x.r.Alias, s, x.interruptedRelease(), why, s.version),
+		cause: fmt.Sprintf("%s, and alias %s was left %s by %s, which was interrupted%s: "+
+			"the %s is rolled back to version %s before anything else, and the release stops",
+			quoteAlarms(names(firing), "is in ALARM", "are in ALARM"), x.r.Alias, left, x.interruptedRelease(), why, undone, x.previous()),
 		reason: reasons(firing),
 		next: fmt.Sprintf("%s took traffic while no release watched it, and the alarms fired: find out why (the alarm's history, "+
 			"the function's logs) and fix it, then run terraform apply again once the alarms are back to OK.", strings.Join(canary, " and ")),

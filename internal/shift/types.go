@@ -166,6 +166,10 @@ type Live struct {
 	// Writer is the safelambda release whose lease or mark the alias carries ("" when
 	// none): it changes whenever a release, a rollback or a restore writes the alias.
 	Writer string
+	// PromotedFrom is, when the alias serves one version under a release's lease that
+	// records another as served before (a release killed during its promotion, or one in
+	// flight), that earlier version: the release is not finished ("" otherwise).
+	PromotedFrom string
 	// Configuration is Version's configuration (nil when neither read nor known).
 	Configuration Configuration
 	// With Known.Latest: $LATEST's code hash ("" when it could not be read), and the
